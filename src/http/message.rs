@@ -1,0 +1,151 @@
+//! The request and response types that cross the line between the HTTP layer (which knows
+//! bytes, framing and connections) and the service behind it (which knows URLs and metrics).
+//!
+//! A `Request` borrows everything from the connection's buffers and lives only for the
+//! synchronous call of [`Service::handle`]; a `Response` owns its bytes, or shares immutable
+//! fragments (`Rc<[u8]>`) so that a large scrape can be sent while the store moves on.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+    Delete,
+    Options,
+    /// Any other token (PATCH, TRACE, …): routed like a known method, it matches no route.
+    Other,
+}
+
+impl Method {
+    pub fn from_token(token: &str) -> Method {
+        match token {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "PUT" => Method::Put,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// One fully received request. The body is already de-chunked, but not decompressed.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub method: Method,
+    /// The method token exactly as sent (`Other` keeps its spelling here).
+    pub method_token: &'a str,
+    /// The request-target exactly as sent: path plus optional `?query`, still percent-encoded.
+    pub target: &'a str,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version_minor: u8,
+    pub headers: &'a [httparse::Header<'a>],
+    pub body: &'a [u8],
+    pub peer: SocketAddr,
+}
+
+impl Request<'_> {
+    /// The first header of that name (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+}
+
+/// A header value: usually a constant, sometimes built per response.
+pub type HeaderValue = Cow<'static, str>;
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Headers besides `Date`, `Content-Length` and `Connection`, which the HTTP layer writes.
+    pub headers: Vec<(&'static str, HeaderValue)>,
+    pub body: Body,
+    /// Close the connection after this response even if the client wants keep-alive.
+    pub close: bool,
+}
+
+impl Response {
+    pub fn new(status: u16) -> Response {
+        Response { status, headers: Vec::new(), body: Body::Empty, close: false }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<HeaderValue>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: Body) -> Response {
+        self.body = body;
+        self
+    }
+}
+
+#[derive(Debug)]
+pub enum Body {
+    Empty,
+    Static(&'static [u8]),
+    Bytes(Vec<u8>),
+    /// Shared fragments written in order; a scrape is a list of ready pieces of the store.
+    Chunks(Vec<Chunk>),
+}
+
+impl Body {
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Empty => 0,
+            Body::Static(b) => b.len(),
+            Body::Bytes(b) => b.len(),
+            Body::Chunks(c) => c.iter().map(|c| c.as_slice().len()).sum(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A byte range of an immutable shared buffer.
+#[derive(Clone, Debug)]
+pub struct Chunk {
+    pub buf: Rc<[u8]>,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Chunk {
+    pub fn whole(buf: Rc<[u8]>) -> Chunk {
+        let end = buf.len();
+        Chunk { buf, start: 0, end }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+}
+
+/// What the HTTP layer serves. Everything runs on the one event-loop thread.
+pub trait Service {
+    /// Answers one complete request; called in arrival order per connection.
+    fn handle(&mut self, req: &Request<'_>) -> Response;
+
+    /// Called once per loop turn after every ready event was handled and before any response
+    /// queued in that turn is written to a socket: the group-commit point for the log.
+    fn before_flush(&mut self) {}
+
+    /// Called about once a second for the service's own timers.
+    fn tick(&mut self) {}
+
+    /// True once the service wants the server to shut down gracefully (`/-/quit`).
+    fn shutdown_requested(&self) -> bool {
+        false
+    }
+}

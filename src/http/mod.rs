@@ -1,0 +1,8 @@
+//! HTTP/1.1 over mio: connection state, request-head decoding with httparse, body framing
+//! (Content-Length and chunked), `Expect: 100-continue`, pipelining, keep-alive, limits and
+//! timeouts, and response serialisation. It knows nothing of Prometheus: it hands complete
+//! requests to a [`Service`] and writes back what it returns.
+
+pub mod message;
+
+pub use message::{Body, Chunk, HeaderValue, Method, Request, Response, Service};
