@@ -2,8 +2,11 @@
 //! event loop. `main.rs` only parses flags and calls [`server::run`]; everything else lives here
 //! so that tests, benches and fuzz targets link the same code. See ARCHITECTURE.md for the map.
 
+pub mod civil_time;
 pub mod config;
+pub mod duration;
 pub mod float_format;
+pub mod go_quote;
 pub mod grouping;
 pub mod http;
 pub mod limits;
