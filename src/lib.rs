@@ -15,3 +15,4 @@ pub mod log;
 pub mod model;
 pub mod parse;
 pub mod reactor;
+pub mod server;
