@@ -87,6 +87,7 @@ impl std::error::Error for ParseError {}
 /// `quantile` (summaries).
 pub fn parse(body: &[u8], opts: TextOptions) -> Result<Vec<Family<'_>>, ParseError> {
     let mut parser = Parser {
+        text: BodyText::new(body),
         names: NameScheme {
             utf8: opts.utf8_names,
         },
@@ -114,6 +115,7 @@ pub fn parse(body: &[u8], opts: TextOptions) -> Result<Vec<Family<'_>>, ParseErr
 }
 
 struct Parser<'a> {
+    text: BodyText<'a>,
     names: NameScheme,
     table: Table<'a>,
     /// Upstream's "current family": the one the last directive or sample named. It only names
@@ -177,16 +179,18 @@ impl<'a> Parser<'a> {
             if building.help.is_some() {
                 return Err(Problem::SecondHelp(building.name.to_vec()));
             }
-            let help =
-                utf8(cur.help()?).map_err(|_| Problem::HelpNotUtf8(building.name.to_vec()))?;
+            let help = self
+                .text
+                .cow(cur.help()?)
+                .map_err(|_| Problem::HelpNotUtf8(building.name.to_vec()))?;
             building.help = Some(help);
         } else {
             if building.mtype.is_some() {
                 return Err(Problem::SecondType(building.name.to_vec()));
             }
-            let word = cur.rest_of_line()?;
+            let word = cur.rest_of_line_without_backslashes()?;
             building.mtype =
-                Some(metric_type(word).ok_or_else(|| Problem::UnknownType(word.to_vec()))?);
+                Some(metric_type(&word).ok_or_else(|| Problem::UnknownType(word.into_owned()))?);
         }
         Ok(())
     }
@@ -194,15 +198,16 @@ impl<'a> Parser<'a> {
     fn sample(&mut self, mut cur: Cursor<'a>, brace_first: bool) -> Result<(), Problem> {
         self.labels.clear();
         let mut sample = Sample::default();
-        let mut b = cur.cur()?;
-        if !brace_first {
+        let b = if brace_first {
+            b'{'
+        } else {
             let name = cur.name(NameKind::Metric)?;
             if name.is_empty() {
                 return Err(Problem::InvalidMetricName);
             }
             self.enter_family(&mut sample, name)?;
-            b = cur.skip_blanks()?;
-        }
+            cur.skip_blanks()?
+        };
         if b == b'{' {
             self.labels(&mut cur, &mut sample, brace_first)?;
         }
@@ -211,7 +216,11 @@ impl<'a> Parser<'a> {
             return Err(Problem::InvalidMetricName);
         };
         let token = cur.until_blank()?;
-        let value = number::parse_float(token).ok_or_else(|| Problem::BadValue(token.to_vec()))?;
+        let value = self
+            .text
+            .str(token)
+            .and_then(number::parse_float)
+            .ok_or_else(|| Problem::BadValue(token.to_vec()))?;
         let series = self.table.series(family, &mut self.labels);
         self.apply(family, series, role, &sample, value)?;
         if cur.cur()? == b'\n' {
@@ -219,13 +228,16 @@ impl<'a> Parser<'a> {
         }
         cur.next_non_blank()?;
         let token = cur.until_blank()?;
-        let timestamp =
-            number::parse_int(token).ok_or_else(|| Problem::BadTimestamp(token.to_vec()))?;
+        let timestamp = self
+            .text
+            .str(token)
+            .and_then(number::parse_int)
+            .ok_or_else(|| Problem::BadTimestamp(token.to_vec()))?;
         self.table.families[family].metrics[series].timestamp_ms = Some(timestamp);
         // Upstream allows nothing at all after the timestamp, not even blanks.
-        let rest = cur.rest_of_line()?;
+        let rest = cur.rest_of_line_without_backslashes()?;
         if !rest.is_empty() {
-            return Err(Problem::SpuriousAfterTimestamp(rest.to_vec()));
+            return Err(Problem::SpuriousAfterTimestamp(rest.into_owned()));
         }
         Ok(())
     }
@@ -268,7 +280,7 @@ impl<'a> Parser<'a> {
             if token.as_ref() == b"__name__" {
                 return Err(Problem::ReservedLabelName);
             }
-            let name = match utf8(token) {
+            let name = match self.text.cow(token) {
                 Ok(name) if self.names.allows_label_name(&name) => name,
                 Ok(name) => return Err(Problem::LabelNameNotAllowed(name.as_bytes().to_vec())),
                 Err(token) => return Err(Problem::LabelNameNotAllowed(token.into_owned())),
@@ -281,8 +293,10 @@ impl<'a> Parser<'a> {
             if b != b'"' {
                 return Err(Problem::ExpectedQuote(b));
             }
-            let value =
-                utf8(cur.label_value()?).map_err(|v| Problem::InvalidLabelValue(v.into_owned()))?;
+            let value = self
+                .text
+                .cow(cur.label_value()?)
+                .map_err(|v| Problem::InvalidLabelValue(v.into_owned()))?;
             if let Some(special) = special {
                 special.store(sample, &value)?;
             }
@@ -312,7 +326,11 @@ impl<'a> Parser<'a> {
 
     /// A sample line names its family: resolve it, type it untyped if nothing typed it yet.
     fn enter_family(&mut self, sample: &mut Sample, name: Cow<'a, [u8]>) -> Result<(), Problem> {
-        if !std::str::from_utf8(&name).is_ok_and(|name| self.names.allows_metric_name(name)) {
+        let allowed = match &name {
+            Cow::Borrowed(name) => self.text.str(name),
+            Cow::Owned(name) => std::str::from_utf8(name).ok(),
+        };
+        if !allowed.is_some_and(|name| self.names.allows_metric_name(name)) {
             return Err(Problem::MetricNameNotAllowed(name.into_owned()));
         }
         let resolved = self.table.resolve(name);
@@ -390,6 +408,7 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(self) -> Vec<Family<'a>> {
+        let text = self.text;
         self.table
             .families
             .into_iter()
@@ -397,7 +416,7 @@ impl<'a> Parser<'a> {
             .map(|building| Family {
                 // Every family with samples was named by a validated sample name (or is the
                 // prefix of one before `_count`/`_sum`/`_bucket`), and has a type.
-                name: utf8(building.name).expect("sample names are validated"),
+                name: text.cow(building.name).expect("sample names are validated"),
                 help: building.help,
                 mtype: building.mtype.expect("a sample types its family"),
                 metrics: building.metrics,
@@ -414,7 +433,7 @@ enum Special {
 
 impl Special {
     fn store(self, sample: &mut Sample, value: &str) -> Result<(), Problem> {
-        let Some(parsed) = number::parse_float(value.as_bytes()) else {
+        let Some(parsed) = number::parse_float(value) else {
             let value = value.as_bytes().to_vec();
             return Err(match self {
                 Special::Le => Problem::BadLe(value),
@@ -453,14 +472,41 @@ fn metric_type(word: &[u8]) -> Option<MetricType> {
     })
 }
 
-/// Bytes as a string without copying; the bytes back if they are not UTF-8.
-fn utf8(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, Cow<'_, [u8]>> {
-    match bytes {
-        Cow::Borrowed(b) => std::str::from_utf8(b)
-            .map(Cow::Borrowed)
-            .map_err(|_| Cow::Borrowed(b)),
-        Cow::Owned(v) => String::from_utf8(v)
-            .map(Cow::Owned)
-            .map_err(|e| Cow::Owned(e.into_bytes())),
+/// The body's text: UTF-8 is checked once for the whole body (fast, vectorised), after which a
+/// token that lies inside the body is a `str` exactly when it starts and ends on character
+/// boundaries, an O(1) test. Without a valid body, or for copied tokens, each is checked alone.
+#[derive(Clone, Copy)]
+struct BodyText<'a> {
+    body: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> BodyText<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        BodyText {
+            body,
+            text: std::str::from_utf8(body).ok(),
+        }
+    }
+
+    /// `bytes` as a string, if they are UTF-8.
+    fn str(self, bytes: &'a [u8]) -> Option<&'a str> {
+        if let Some(text) = self.text {
+            let start = (bytes.as_ptr() as usize).wrapping_sub(self.body.as_ptr() as usize);
+            if start <= self.body.len() && bytes.len() <= self.body.len() - start {
+                return text.get(start..start + bytes.len());
+            }
+        }
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Bytes as a string without copying; the bytes back if they are not UTF-8.
+    fn cow(self, bytes: Cow<'a, [u8]>) -> Result<Cow<'a, str>, Cow<'a, [u8]>> {
+        match bytes {
+            Cow::Borrowed(b) => self.str(b).map(Cow::Borrowed).ok_or(Cow::Borrowed(b)),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|e| Cow::Owned(e.into_bytes())),
+        }
     }
 }

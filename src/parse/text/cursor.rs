@@ -105,6 +105,17 @@ impl<'a> Cursor<'a> {
         self.cur().map(|_| rest)
     }
 
+    /// The rest of the line the way upstream reads a TYPE word or what follows a timestamp:
+    /// escapes are not recognised there, yet every backslash is dropped (so `count\er` is a
+    /// valid TYPE, and error messages show the text without backslashes).
+    pub fn rest_of_line_without_backslashes(&mut self) -> Result<Cow<'a, [u8]>, Eof> {
+        let rest = self.rest_of_line()?;
+        Ok(match memchr(b'\\', rest) {
+            None => Cow::Borrowed(rest),
+            Some(_) => Cow::Owned(rest.iter().copied().filter(|&b| b != b'\\').collect()),
+        })
+    }
+
     /// The bytes from the current one up to a blank or the end of the line.
     pub fn until_blank(&mut self) -> Result<&'a [u8], Eof> {
         let start = self.pos;

@@ -18,14 +18,14 @@ use crate::model::Count;
 /// Values whose magnitude rounds past `f64::MAX` are errors (Go's `ErrRange`); values that
 /// underflow become zero, as in Go. Upstream rejects any `p`, `P` or `_` before calling Go, which
 /// is what rules out hex floats and digit separators; the grammar above has neither anyway.
-pub(super) fn parse_float(s: &[u8]) -> Option<f64> {
-    if s.eq_ignore_ascii_case(b"nan") {
+pub(super) fn parse_float(s: &str) -> Option<f64> {
+    if s.eq_ignore_ascii_case("nan") {
         return Some(f64::NAN);
     }
-    let (negative, unsigned) = match s.split_first() {
+    let (negative, unsigned) = match s.as_bytes().split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
+        _ => (false, s.as_bytes()),
     };
     if unsigned.eq_ignore_ascii_case(b"inf") || unsigned.eq_ignore_ascii_case(b"infinity") {
         return Some(if negative {
@@ -37,8 +37,8 @@ pub(super) fn parse_float(s: &[u8]) -> Option<f64> {
     if !is_decimal(unsigned) {
         return None;
     }
-    // The grammar is ASCII, so this cannot fail; Rust's conversion rounds correctly, as Go's does.
-    let value: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    // Rust's conversion rounds correctly, as Go's does.
+    let value: f64 = s.parse().ok()?;
     value.is_finite().then_some(value)
 }
 
@@ -70,8 +70,8 @@ fn is_decimal(s: &[u8]) -> bool {
 
 /// A timestamp: Go's `strconv.ParseInt(s, 10, 64)` (optional sign, decimal digits, in range),
 /// which is exactly what Rust's `i64::from_str` accepts.
-pub(super) fn parse_int(s: &[u8]) -> Option<i64> {
-    std::str::from_utf8(s).ok()?.parse().ok()
+pub(super) fn parse_int(s: &str) -> Option<i64> {
+    s.parse().ok()
 }
 
 /// Go's `uint64(v)` as compiled for amd64, which upstream applies to a summary's `_count`
@@ -135,11 +135,11 @@ mod tests {
             ("-0", -0.0),
         ];
         for &(input, want) in accepted {
-            let got = parse_float(input.as_bytes());
+            let got = parse_float(input);
             assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{input}");
         }
-        assert!(parse_float(b"NaN").is_some_and(f64::is_nan));
-        assert!(parse_float(b"nan").is_some_and(f64::is_nan));
+        assert!(parse_float("NaN").is_some_and(f64::is_nan));
+        assert!(parse_float("nan").is_some_and(f64::is_nan));
         let rejected = [
             "",
             ".",
@@ -167,14 +167,14 @@ mod tests {
             "١",
         ];
         for input in rejected {
-            assert_eq!(parse_float(input.as_bytes()), None, "{input:?}");
+            assert_eq!(parse_float(input), None, "{input:?}");
         }
     }
 
     #[test]
     fn ints_follow_go() {
-        assert_eq!(parse_int(b"+5"), Some(5));
-        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int("+5"), Some(5));
+        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
         for input in [
             "",
             "+",
@@ -186,7 +186,7 @@ mod tests {
             "99999999999999999999",
             "#",
         ] {
-            assert_eq!(parse_int(input.as_bytes()), None, "{input:?}");
+            assert_eq!(parse_int(input), None, "{input:?}");
         }
     }
 

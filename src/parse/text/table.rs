@@ -51,13 +51,28 @@ pub(super) struct Table<'a> {
     resolved: HashMap<Cow<'a, [u8]>, Resolved>,
     /// (family, label-set hash) → index into the family's metrics, for summaries and histograms.
     series: HashMap<(usize, u64), usize>,
+    /// Consecutive lines mostly share a name, and histogram lines a series: comparing with the
+    /// last one is cheaper than hashing.
+    last_name: Option<(Cow<'a, [u8]>, Resolved)>,
+    last_series: Option<(usize, usize)>,
 }
 
 impl<'a> Table<'a> {
     pub fn resolve(&mut self, name: Cow<'a, [u8]>) -> Resolved {
-        if let Some(&resolved) = self.resolved.get(name.as_ref()) {
-            return resolved;
+        if let Some((last, resolved)) = &self.last_name {
+            if *last == name {
+                return *resolved;
+            }
         }
+        let resolved = match self.resolved.get(name.as_ref()) {
+            Some(&resolved) => resolved,
+            None => self.resolve_new(name.clone()),
+        };
+        self.last_name = Some((name, resolved));
+        resolved
+    }
+
+    fn resolve_new(&mut self, name: Cow<'a, [u8]>) -> Resolved {
         let resolved = self.alias(&name).unwrap_or_else(|| {
             self.families.push(Building {
                 name: name.clone(),
@@ -116,6 +131,12 @@ impl<'a> Table<'a> {
                 return building.metrics.len() - 1;
             }
         };
+        if let Some((last_family, index)) = self.last_series {
+            if last_family == family && building.metrics[index].labels == *labels {
+                labels.clear();
+                return index;
+            }
+        }
         let key = (family, label_set_hash(labels));
         let existing = match self.series.get(&key) {
             Some(&index) if same_label_set(&building.metrics[index].labels, labels) => Some(index),
@@ -126,15 +147,21 @@ impl<'a> Table<'a> {
                 .position(|m| same_label_set(&m.labels, labels)),
             None => None,
         };
-        if let Some(index) = existing {
-            labels.clear();
-            return index;
-        }
-        building.metrics.push(new_metric(labels, value));
-        let index = building.metrics.len() - 1;
-        if let Entry::Vacant(slot) = self.series.entry(key) {
-            slot.insert(index);
-        }
+        let index = match existing {
+            Some(index) => {
+                labels.clear();
+                index
+            }
+            None => {
+                building.metrics.push(new_metric(labels, value));
+                let index = building.metrics.len() - 1;
+                if let Entry::Vacant(slot) = self.series.entry(key) {
+                    slot.insert(index);
+                }
+                index
+            }
+        };
+        self.last_series = Some((family, index));
         index
     }
 }

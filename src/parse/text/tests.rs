@@ -120,6 +120,8 @@ fn line_structure() {
             (b"a 1 123 \n", "text format parsing error in line 1: spurious string after timestamp: \" \""), // (v)
             (b"a 1 123\t\n", "text format parsing error in line 1: spurious string after timestamp: \"\\t\""), // (v)
             (b"a{b=\"1\"} 1 2 3\n", "text format parsing error in line 1: spurious string after timestamp: \" 3\""), // (v)
+            // (v) Upstream drops backslashes there (found by differential fuzzing against 1.5.1).
+            (b"a 1 2 \\x\\\n", "text format parsing error in line 1: spurious string after timestamp: \" x\""),
             (b"a 1 # {x=\"y\"} 1\n", "text format parsing error in line 1: expected integer as timestamp, got \"#\""), // (v)
             (b"a 1 99999999999999999999\n", "text format parsing error in line 1: expected integer as timestamp, got \"99999999999999999999\""), // (v)
             (b"a 1 1.5\n", "text format parsing error in line 1: expected integer as timestamp, got \"1.5\""),
@@ -256,6 +258,7 @@ fn comments_and_directives() {
             (b"# HELP a x\n# HELP a y\n", "text format parsing error in line 2: second HELP line for metric name \"a\""), // (v)
             (b"# TYPE a info\n", "text format parsing error in line 1: unknown metric type \"info\""), // (v)
             (b"# TYPE a counter \n", "text format parsing error in line 1: unknown metric type \"counter \""), // (v)
+            (b"# TYPE a x\\y\n", "text format parsing error in line 1: unknown metric type \"xy\""),
             // A Greek omicron is not an "o", even for Go's Unicode-aware upper-casing.
             (b"# TYPE a c\xce\xbfunter\n", "text format parsing error in line 1: unknown metric type \"c\u{3bf}unter\""),
             (b"a 1\n# TYPE a gauge\n", "text format parsing error in line 2: second TYPE line for metric name \"a\", or TYPE reported after samples"), // (v)
@@ -286,6 +289,8 @@ fn comments_and_directives() {
             (b"# TYPE a gauge_histogram\n", ""), // (v): no samples, dropped
             (b"# TYPE a COUNTER\na 1\n", "a Counter\n  {} 1.0\n"),
             (b"# TYPE a Gauge\na 1\n", "a Gauge\n  {} 1.0\n"),
+            // (v) Upstream drops every backslash from the TYPE word (found by differential fuzzing).
+            (b"# TYPE a Cou\\nter\na 1\n", "a Counter\n  {} 1.0\n"),
             (b"# TYPE a untyped\na 1\n", "a Untyped\n  {} 1.0\n"),
             // Go's strings.ToUpper turns the long s into an S.
             (
