@@ -15,7 +15,8 @@
 //!           | anything "\n"                                                   ignored
 //! HELP rest = the rest of the line; escapes \\ \n \"        (a second HELP is an error)
 //! TYPE rest = counter | gauge | histogram | summary | untyped | gauge_histogram | gaugehistogram
-//!             (case-insensitive; the rest of the line, trailing blanks included)
+//!             (case-insensitive; the rest of the line, trailing blanks included, and with
+//!             every backslash dropped, as upstream does)
 //! sample    = name blank* [ "{" labels "}" ] blank* value [ blank+ timestamp ] "\n"
 //!           | "{" labels "}" blank* value [ blank+ timestamp ] "\n"   the name among the labels
 //! labels    = blank* [ item { blank* "," blank* item } blank* [ "," ] ] blank*
@@ -32,9 +33,9 @@
 //! Deviations from upstream, each because upstream's behaviour is a bug or cannot be expressed
 //! in our model:
 //! - HELP text must be valid UTF-8 (upstream stores any bytes; our strings are UTF-8).
-//! - A line starting with `{` must name its metric inside the braces. Upstream then reuses the
-//!   *previous* line's family and series (or panics on the first line); we report
-//!   `invalid metric name`, upstream's message for the first-line case.
+//! - A line starting with `{` must name its metric inside the braces. When it does not, upstream
+//!   adds the line to the *previous* line's family and series (or panics on the first line);
+//!   we report `invalid metric name`, upstream's message for the first-line case.
 //! - On such a line, `le`/`quantile` labels before the in-brace name are recognised once the
 //!   name is known. Upstream decides this by the previous line's family.
 

@@ -16,7 +16,8 @@ pub(super) enum Problem {
     UnexpectedEof,
     InvalidMetricName,
     InvalidMetricNameInComment,
-    /// A quoted name the name scheme does not allow (legacy mode, or not UTF-8).
+    /// A quoted name the name scheme does not allow (legacy mode, or not UTF-8). Upstream 1.11
+    /// checks this with its validation scheme; the wording of these two is not verified.
     MetricNameNotAllowed(Vec<u8>),
     LabelNameNotAllowed(Vec<u8>),
     MetricNameNewline(Vec<u8>),

@@ -13,9 +13,9 @@
 //! (the store rejects duplicates, as upstream's consistency check does).
 
 use std::borrow::Cow;
-use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::hash_map::{Entry, RandomState};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::model::{Histogram, Label, Metric, MetricType, Summary, Value};
 
@@ -51,6 +51,8 @@ pub(super) struct Table<'a> {
     resolved: HashMap<Cow<'a, [u8]>, Resolved>,
     /// (family, label-set hash) → index into the family's metrics, for summaries and histograms.
     series: HashMap<(usize, u64), usize>,
+    /// Keys the label-set hash randomly, so that a body cannot be crafted to collide.
+    label_hasher: RandomState,
     /// Consecutive lines mostly share a name, and histogram lines a series: comparing with the
     /// last one is cheaper than hashing.
     last_name: Option<(Cow<'a, [u8]>, Resolved)>,
@@ -137,7 +139,7 @@ impl<'a> Table<'a> {
                 return index;
             }
         }
-        let key = (family, label_set_hash(labels));
+        let key = (family, label_set_hash(&self.label_hasher, labels));
         let existing = match self.series.get(&key) {
             Some(&index) if same_label_set(&building.metrics[index].labels, labels) => Some(index),
             // A hash collision: fall back to a search, which only ever happens by bad luck.
@@ -184,12 +186,9 @@ fn new_metric<'a>(labels: &mut Vec<Label<'a>>, value: Value) -> Metric<'a> {
 }
 
 /// A hash of the label set that ignores order (label names within a line are unique).
-fn label_set_hash(labels: &[Label<'_>]) -> u64 {
+fn label_set_hash(state: &RandomState, labels: &[Label<'_>]) -> u64 {
     labels.iter().fold(0u64, |sum, label| {
-        let mut hasher = DefaultHasher::new();
-        label.name.hash(&mut hasher);
-        label.value.hash(&mut hasher);
-        sum.wrapping_add(hasher.finish())
+        sum.wrapping_add(state.hash_one((&label.name, &label.value)))
     })
 }
 

@@ -594,6 +594,32 @@ fn quoted_names() {
     );
 }
 
+/// Invalid UTF-8 where upstream never looks (an ordinary comment) does not matter, and each
+/// string is still checked on its own then.
+#[test]
+fn invalid_utf8_only_matters_where_it_is() {
+    check_acceptances(
+        LEGACY,
+        &[(
+            b"# \xff\n# HELP a caf\xc3\xa9\na{b=\"\xc3\xa9\"} 1 2\n",
+            "a Untyped help=\"caf\u{e9}\"\n  {b=\"\u{e9}\"} 1.0 @2\n",
+        )],
+    );
+    check_rejections(
+        LEGACY,
+        &[
+            (
+                b"# \xff\na{b=\"\xc3\"} 1\n",
+                "text format parsing error in line 2: invalid label value \"\\xc3\"",
+            ),
+            (
+                b"# \xff\na 1\xc3\xa9\n",
+                "text format parsing error in line 2: expected float as value, got \"1\u{e9}\"",
+            ),
+        ],
+    );
+}
+
 /// The model in full, not just its rendering, for one series of each type.
 #[test]
 fn all_five_types_in_the_model() {
