@@ -7,6 +7,7 @@ pub mod float_format;
 pub mod grouping;
 pub mod http;
 pub mod limits;
+pub mod listen;
 pub mod log;
 pub mod model;
 pub mod parse;

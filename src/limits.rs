@@ -73,13 +73,19 @@ impl Default for Limits {
 /// so that the connection cap can stay below it: accept must never meet EMFILE in normal
 /// operation, because a listener that cannot accept stays readable and would spin the loop.
 pub fn raise_open_files_limit() -> std::io::Result<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes one `rlimit` through a pointer to a live, properly aligned local.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
         // SAFETY: setrlimit only reads the `rlimit` behind a pointer to a live local.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
             limit = raised;
@@ -93,7 +99,9 @@ pub fn raise_open_files_limit() -> std::io::Result<u64> {
 /// The number of connection slots: the configured cap, kept below the open-file limit.
 pub fn connection_slots(connections_max: usize, open_files_max: u64) -> usize {
     let usable = open_files_max.saturating_sub(FILES_RESERVED);
-    connections_max.min(usize::try_from(usable).unwrap_or(usize::MAX)).max(1)
+    connections_max
+        .min(usize::try_from(usable).unwrap_or(usize::MAX))
+        .max(1)
 }
 
 #[cfg(test)]
@@ -117,9 +125,15 @@ mod tests {
     #[test]
     fn raising_the_open_file_limit_reports_the_soft_limit() {
         let soft = raise_open_files_limit().expect("getrlimit");
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: as in raise_open_files_limit.
-        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+            0
+        );
         assert_eq!(limit.rlim_cur, soft);
     }
 }

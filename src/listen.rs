@@ -58,22 +58,33 @@ impl fmt::Display for ListenAddressError {
 impl std::error::Error for ListenAddressError {}
 
 pub fn parse(address: &str) -> Result<ListenAddress, ListenAddressError> {
-    let error = |reason| ListenAddressError { address: address.to_string(), reason };
+    let error = |reason| ListenAddressError {
+        address: address.to_string(),
+        reason,
+    };
     let (host, port) = if let Some(rest) = address.strip_prefix('[') {
         let (host, port) = rest.split_once("]:").ok_or_else(|| {
-            error(if rest.contains(']') { Reason::MissingPort } else { Reason::BadHost })
+            error(if rest.contains(']') {
+                Reason::MissingPort
+            } else {
+                Reason::BadHost
+            })
         })?;
         let ip: Ipv6Addr = host.parse().map_err(|_| error(Reason::BadHost))?;
         (Some(IpAddr::V6(ip)), port)
     } else {
-        let (host, port) = address.rsplit_once(':').ok_or_else(|| error(Reason::MissingPort))?;
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or_else(|| error(Reason::MissingPort))?;
         if host.contains(':') {
             return Err(error(Reason::TooManyColons));
         }
         let ip = match host {
             "" => None,
             "localhost" => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            _ => Some(IpAddr::V4(host.parse().map_err(|_| error(Reason::BadHost))?)),
+            _ => Some(IpAddr::V4(
+                host.parse().map_err(|_| error(Reason::BadHost))?,
+            )),
         };
         (ip, port)
     };
@@ -96,6 +107,7 @@ fn parse_port(port: &str) -> Option<u16> {
 
 /// Binds the listening sockets for one address: usually one, two for `:port` where the
 /// system keeps IPv6 sockets IPv6-only (then 0.0.0.0 is bound beside [::] on the same port).
+/// `:port` falls back to 0.0.0.0 alone where IPv6 is unavailable.
 /// Errors name the address the way Go does: `listen tcp :9091: Address already in use …`.
 pub fn bind(address: &str) -> io::Result<Vec<TcpListener>> {
     let parsed = parse(address).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -105,12 +117,16 @@ pub fn bind(address: &str) -> io::Result<Vec<TcpListener>> {
         ListenAddress::Any(port) => {
             let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
             match TcpListener::bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)) {
-                Ok(v6) if v6.only_v6().map_err(named)? => {
+                Ok(v6) => {
+                    // A dual-stack socket already holds the IPv4 port, so this bind fails
+                    // (address in use); where IPv6 sockets are IPv6-only it succeeds and is
+                    // what lets IPv4 clients in. Without IPv4 at all, [::] alone is right.
                     let port = v6.local_addr().map_err(named)?.port();
-                    let v4 = TcpListener::bind(SocketAddr::new(v4.ip(), port)).map_err(named)?;
-                    Ok(vec![v6, v4])
+                    match TcpListener::bind(SocketAddr::new(v4.ip(), port)) {
+                        Ok(v4) => Ok(vec![v6, v4]),
+                        Err(_) => Ok(vec![v6]),
+                    }
                 }
-                Ok(v6) => Ok(vec![v6]),
                 Err(e) if ipv6_unavailable(&e) => Ok(vec![TcpListener::bind(v4).map_err(named)?]),
                 Err(e) => Err(named(e)),
             }
@@ -152,20 +168,59 @@ mod tests {
     #[test]
     fn rejects_anything_else_naming_the_address() {
         let cases: &[(&str, &str)] = &[
-            ("9091", r#"invalid listen address "9091": missing port in address"#),
+            (
+                "9091",
+                r#"invalid listen address "9091": missing port in address"#,
+            ),
             ("", r#"invalid listen address "": missing port in address"#),
-            ("::1:9091", r#"invalid listen address "::1:9091": too many colons in address (write IPv6 as [::1]:9091)"#),
-            (":http", r#"invalid listen address ":http": port must be a number from 0 to 65535"#),
-            (":65536", r#"invalid listen address ":65536": port must be a number from 0 to 65535"#),
-            (":+80", r#"invalid listen address ":+80": port must be a number from 0 to 65535"#),
-            (":000080", r#"invalid listen address ":000080": port must be a number from 0 to 65535"#),
-            ("example.com:80", r#"invalid listen address "example.com:80": host must be empty, localhost or an IP address (names are not resolved)"#),
-            ("127.000.0.1:80", r#"invalid listen address "127.000.0.1:80": host must be empty, localhost or an IP address (names are not resolved)"#),
-            ("[::1]", r#"invalid listen address "[::1]": missing port in address"#),
-            ("[::1:80", r#"invalid listen address "[::1:80": host must be empty, localhost or an IP address (names are not resolved)"#),
-            ("[fe80::1%eth0]:80", r#"invalid listen address "[fe80::1%eth0]:80": host must be empty, localhost or an IP address (names are not resolved)"#),
-            ("[127.0.0.1]:80", r#"invalid listen address "[127.0.0.1]:80": host must be empty, localhost or an IP address (names are not resolved)"#),
-            ("vsock://1:2", r#"invalid listen address "vsock://1:2": too many colons in address (write IPv6 as [::1]:9091)"#),
+            (
+                "::1:9091",
+                r#"invalid listen address "::1:9091": too many colons in address (write IPv6 as [::1]:9091)"#,
+            ),
+            (
+                ":http",
+                r#"invalid listen address ":http": port must be a number from 0 to 65535"#,
+            ),
+            (
+                ":65536",
+                r#"invalid listen address ":65536": port must be a number from 0 to 65535"#,
+            ),
+            (
+                ":+80",
+                r#"invalid listen address ":+80": port must be a number from 0 to 65535"#,
+            ),
+            (
+                ":000080",
+                r#"invalid listen address ":000080": port must be a number from 0 to 65535"#,
+            ),
+            (
+                "example.com:80",
+                r#"invalid listen address "example.com:80": host must be empty, localhost or an IP address (names are not resolved)"#,
+            ),
+            (
+                "127.000.0.1:80",
+                r#"invalid listen address "127.000.0.1:80": host must be empty, localhost or an IP address (names are not resolved)"#,
+            ),
+            (
+                "[::1]",
+                r#"invalid listen address "[::1]": missing port in address"#,
+            ),
+            (
+                "[::1:80",
+                r#"invalid listen address "[::1:80": host must be empty, localhost or an IP address (names are not resolved)"#,
+            ),
+            (
+                "[fe80::1%eth0]:80",
+                r#"invalid listen address "[fe80::1%eth0]:80": host must be empty, localhost or an IP address (names are not resolved)"#,
+            ),
+            (
+                "[127.0.0.1]:80",
+                r#"invalid listen address "[127.0.0.1]:80": host must be empty, localhost or an IP address (names are not resolved)"#,
+            ),
+            (
+                "vsock://1:2",
+                r#"invalid listen address "vsock://1:2": too many colons in address (write IPv6 as [::1]:9091)"#,
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(parse(input).unwrap_err().to_string(), *want, "{input}");
@@ -192,7 +247,11 @@ mod tests {
         let address = format!("127.0.0.1:{}", taken[0].local_addr().unwrap().port());
         let err = bind(&address).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-        assert!(err.to_string().starts_with(&format!("listen tcp {address}: ")), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("listen tcp {address}: ")),
+            "{err}"
+        );
 
         let err = bind("nowhere:1").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);

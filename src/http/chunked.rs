@@ -82,9 +82,18 @@ impl ChunkedDecoder {
     pub fn decode(&mut self, input: &[u8]) -> Result<Decoded, ChunkedError> {
         if let State::Data { remaining } = self.state {
             let n = remaining.min(input.len());
-            self.state =
-                if n == remaining { State::DataCr } else { State::Data { remaining: remaining - n } };
-            return Ok(if n == 0 { Decoded::Framing(0) } else { Decoded::Data(n) });
+            self.state = if n == remaining {
+                State::DataCr
+            } else {
+                State::Data {
+                    remaining: remaining - n,
+                }
+            };
+            return Ok(if n == 0 {
+                Decoded::Framing(0)
+            } else {
+                Decoded::Data(n)
+            });
         }
         for (i, &b) in input.iter().enumerate() {
             let consumed = i + 1;
@@ -109,7 +118,10 @@ impl ChunkedDecoder {
                         return Err(ChunkedError::Malformed);
                     }
                     let digit = u64::from((b as char).to_digit(16).unwrap_or(0));
-                    State::Size { size: size << 4 | digit, digits: digits + 1 }
+                    State::Size {
+                        size: size << 4 | digit,
+                        digits: digits + 1,
+                    }
                 }
                 (State::Size { digits: 0, .. }, _) => return Err(ChunkedError::Malformed),
                 (State::Size { size, .. } | State::SizeSpace { size }, b' ' | b'\t') => {
@@ -119,7 +131,9 @@ impl ChunkedDecoder {
                     State::Extension { size }
                 }
                 (
-                    State::Size { size, .. } | State::SizeSpace { size } | State::Extension { size },
+                    State::Size { size, .. }
+                    | State::SizeSpace { size }
+                    | State::Extension { size },
                     b'\r',
                 ) => State::SizeLf { size },
                 (State::Extension { size }, _) if b == b'\t' || !b.is_ascii_control() => {
@@ -153,7 +167,11 @@ impl ChunkedDecoder {
                 _ => return Err(ChunkedError::Malformed),
             };
         }
-        Ok(if self.state == State::Done { Decoded::Done(0) } else { Decoded::Framing(input.len()) })
+        Ok(if self.state == State::Done {
+            Decoded::Done(0)
+        } else {
+            Decoded::Framing(input.len())
+        })
     }
 }
 
@@ -161,8 +179,15 @@ impl ChunkedDecoder {
 mod tests {
     use super::*;
 
-    /// Decodes `input` fed in pieces of `piece` bytes; returns the body and the bytes after it.
-    fn decode_in_pieces(input: &[u8], piece: usize, body_max: usize) -> Result<(Vec<u8>, usize), ChunkedError> {
+    /// The decoded body and how many input bytes it took, or the error.
+    type Outcome = Result<(Vec<u8>, usize), ChunkedError>;
+
+    /// Decodes `input` fed in pieces of `piece` bytes.
+    fn decode_in_pieces(
+        input: &[u8],
+        piece: usize,
+        body_max: usize,
+    ) -> Result<(Vec<u8>, usize), ChunkedError> {
         let mut decoder = ChunkedDecoder::new(body_max, 64);
         let mut body = Vec::new();
         let mut fed = 0; // bytes made available so far
@@ -187,12 +212,18 @@ mod tests {
     #[test]
     fn decodes_chunked_bodies_split_anywhere() {
         let ok = |body: &str, used: usize| Ok((body.as_bytes().to_vec(), used));
-        let cases: Vec<(&str, Result<(Vec<u8>, usize), ChunkedError>)> = vec![
+        let cases: Vec<(&str, Outcome)> = vec![
             ("0\r\n\r\n", ok("", 5)),
             ("5\r\nhello\r\n0\r\n\r\n", ok("hello", 15)),
-            ("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nGET / HTTP/1.1", ok("hello world", 26)),
+            (
+                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nGET / HTTP/1.1",
+                ok("hello world", 26),
+            ),
             ("A\r\n0123456789\r\n0\r\n\r\n", ok("0123456789", 20)),
-            ("a;name=value;x\r\n0123456789\r\n000 ; last\r\n\r\n", ok("0123456789", 42)),
+            (
+                "a;name=value;x\r\n0123456789\r\n000 ; last\r\n\r\n",
+                ok("0123456789", 42),
+            ),
             ("1 ;ext\r\nx\r\n0\r\n\r\n", ok("x", 16)),
             ("1\r\nx\r\n0\r\nTrailer: 1\r\nOther: 2\r\n\r\n", ok("x", 33)),
             ("0000000000000001\r\nx\r\n0\r\n\r\n", ok("x", 26)),
@@ -207,16 +238,29 @@ mod tests {
             ("1;\x01\r\nx\r\n0\r\n\r\n", Err(ChunkedError::Malformed)),
             ("0\r\n\n", Err(ChunkedError::Malformed)),
             ("0\r\nTrailer\n\r\n", Err(ChunkedError::Malformed)),
-            ("00000000000000001\r\nx\r\n0\r\n\r\n", Err(ChunkedError::Malformed)),
+            (
+                "00000000000000001\r\nx\r\n0\r\n\r\n",
+                Err(ChunkedError::Malformed),
+            ),
             ("5\r\nhel", Err(ChunkedError::Malformed)),
             // Limits.
-            ("c\r\n0123456789ab\r\n0\r\n\r\n", Err(ChunkedError::TooLarge)),
-            ("6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n", Err(ChunkedError::TooLarge)),
+            (
+                "c\r\n0123456789ab\r\n0\r\n\r\n",
+                Err(ChunkedError::TooLarge),
+            ),
+            (
+                "6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n",
+                Err(ChunkedError::TooLarge),
+            ),
             ("ffffffffffffffff\r\n", Err(ChunkedError::TooLarge)),
         ];
         for (input, want) in cases {
             for piece in 1..=input.len().max(1) {
-                assert_eq!(decode_in_pieces(input.as_bytes(), piece, 11), want, "{input:?} in pieces of {piece}");
+                assert_eq!(
+                    decode_in_pieces(input.as_bytes(), piece, 11),
+                    want,
+                    "{input:?} in pieces of {piece}"
+                );
             }
         }
     }
@@ -224,8 +268,14 @@ mod tests {
     #[test]
     fn bounds_size_lines_and_trailers() {
         let long_extension = format!("1;{}\r\nx\r\n0\r\n\r\n", "e".repeat(SIZE_LINE_BYTES_MAX));
-        assert_eq!(decode_in_pieces(long_extension.as_bytes(), 1000, 10), Err(ChunkedError::Malformed));
+        assert_eq!(
+            decode_in_pieces(long_extension.as_bytes(), 1000, 10),
+            Err(ChunkedError::Malformed)
+        );
         let long_trailer = format!("0\r\nT: {}\r\n\r\n", "t".repeat(64));
-        assert_eq!(decode_in_pieces(long_trailer.as_bytes(), 7, 10), Err(ChunkedError::Malformed));
+        assert_eq!(
+            decode_in_pieces(long_trailer.as_bytes(), 7, 10),
+            Err(ChunkedError::Malformed)
+        );
     }
 }

@@ -16,7 +16,10 @@ pub struct DateCache {
 
 impl DateCache {
     pub fn new() -> DateCache {
-        let mut cache = DateCache { secs: 0, text: format(0) };
+        let mut cache = DateCache {
+            secs: 0,
+            text: format(0),
+        };
         cache.refresh();
         cache
     }
@@ -24,7 +27,9 @@ impl DateCache {
     /// Re-reads the clock; called once per loop turn.
     pub fn refresh(&mut self) {
         // A clock before 1970 is a misconfigured host; 1970 is as good a date as any for it.
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         if secs != self.secs {
             self.secs = secs;
             self.text = format(secs);
@@ -83,7 +88,11 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153; // March = 0
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + u64::from(month <= 2);
     (year, month, day)
 }
@@ -113,9 +122,15 @@ mod tests {
 
     #[test]
     fn cache_holds_the_current_second() {
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let cache = DateCache::new();
-        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let after = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         assert!(cache.get() == &format(before) || cache.get() == &format(after));
     }
 }

@@ -20,11 +20,25 @@ pub enum RequestError {
     /// An `Expect` other than `100-continue`.
     UnsupportedExpectation,
     MalformedChunkedEncoding,
-    HeadTooLarge { header_bytes_max: usize },
-    TooManyHeaders { header_count_max: usize },
-    BodyTooLarge { body_bytes_max: usize },
-    HeadTimeout { head_timeout: Duration },
-    RequestTimeout { request_timeout: Duration },
+    HeadTooLarge {
+        header_bytes_max: usize,
+    },
+    TooManyHeaders {
+        header_count_max: usize,
+    },
+    BodyTooLarge {
+        body_bytes_max: usize,
+    },
+    HeadTimeout {
+        head_timeout: Duration,
+    },
+    RequestTimeout {
+        request_timeout: Duration,
+    },
+    /// Every connection slot is taken (answered on the new connection, which then closes).
+    TooManyConnections {
+        connections_max: usize,
+    },
 }
 
 impl RequestError {
@@ -40,6 +54,7 @@ impl RequestError {
             RequestError::UnsupportedExpectation => 417,
             RequestError::HeadTooLarge { .. } | RequestError::TooManyHeaders { .. } => 431,
             RequestError::UnsupportedTransferEncoding => 501,
+            RequestError::TooManyConnections { .. } => 503,
             RequestError::UnsupportedVersion => 505,
         }
     }
@@ -68,6 +83,9 @@ impl RequestError {
             }
             RequestError::RequestTimeout { request_timeout } => {
                 format!("request not received within {request_timeout:?}")
+            }
+            RequestError::TooManyConnections { connections_max } => {
+                format!("more than {connections_max} open connections")
             }
         })
     }
@@ -100,9 +118,21 @@ mod tests {
         let secs = Duration::from_secs;
         let cases: &[(RequestError, u16, &str)] = &[
             (RequestError::Malformed, 400, "400 Bad Request"),
-            (RequestError::InvalidHeaderName, 400, "400 Bad Request: invalid header name"),
-            (RequestError::InvalidHeaderValue, 400, "400 Bad Request: invalid header value"),
-            (RequestError::MissingHost, 400, "400 Bad Request: missing required Host header"),
+            (
+                RequestError::InvalidHeaderName,
+                400,
+                "400 Bad Request: invalid header name",
+            ),
+            (
+                RequestError::InvalidHeaderValue,
+                400,
+                "400 Bad Request: invalid header value",
+            ),
+            (
+                RequestError::MissingHost,
+                400,
+                "400 Bad Request: missing required Host header",
+            ),
             (
                 RequestError::MalformedChunkedEncoding,
                 400,
@@ -113,15 +143,27 @@ mod tests {
                 505,
                 "505 HTTP Version Not Supported: unsupported protocol version",
             ),
-            (RequestError::UnsupportedTransferEncoding, 501, "Unsupported transfer encoding"),
-            (RequestError::UnsupportedExpectation, 417, "417 Expectation Failed"),
             (
-                RequestError::HeadTooLarge { header_bytes_max: 1024 },
+                RequestError::UnsupportedTransferEncoding,
+                501,
+                "Unsupported transfer encoding",
+            ),
+            (
+                RequestError::UnsupportedExpectation,
+                417,
+                "417 Expectation Failed",
+            ),
+            (
+                RequestError::HeadTooLarge {
+                    header_bytes_max: 1024,
+                },
                 431,
                 "431 Request Header Fields Too Large: request head larger than 1024 bytes",
             ),
             (
-                RequestError::TooManyHeaders { header_count_max: 4 },
+                RequestError::TooManyHeaders {
+                    header_count_max: 4,
+                },
                 431,
                 "431 Request Header Fields Too Large: more than 4 header fields",
             ),
@@ -131,14 +173,23 @@ mod tests {
                 "413 Request Entity Too Large: request body larger than 10 bytes",
             ),
             (
-                RequestError::HeadTimeout { head_timeout: secs(30) },
+                RequestError::HeadTimeout {
+                    head_timeout: secs(30),
+                },
                 408,
                 "408 Request Timeout: request head not received within 30s",
             ),
             (
-                RequestError::RequestTimeout { request_timeout: secs(300) },
+                RequestError::RequestTimeout {
+                    request_timeout: secs(300),
+                },
                 408,
                 "408 Request Timeout: request not received within 300s",
+            ),
+            (
+                RequestError::TooManyConnections { connections_max: 2 },
+                503,
+                "503 Service Unavailable: more than 2 open connections",
             ),
         ];
         for (error, status, body) in cases {

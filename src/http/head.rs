@@ -20,14 +20,17 @@ use httparse::Header;
 /// ends at or after `from`: a caller that passes the length of the previous, unfinished search
 /// never scans a byte twice. Bare LF line ends are accepted, as Go and httparse do.
 pub fn find_end(buf: &[u8], from: usize) -> Option<usize> {
-    memchr::memchr_iter(b'\n', &buf[from.min(buf.len())..]).map(|i| i + from).find(|&lf| {
-        // The line that this LF ends is empty when it starts right after the previous LF.
-        match lf {
-            0 => true,
-            1 => buf[0] == b'\n' || buf[0] == b'\r',
-            _ => buf[lf - 1] == b'\n' || (buf[lf - 1] == b'\r' && buf[lf - 2] == b'\n'),
-        }
-    }).map(|lf| lf + 1)
+    memchr::memchr_iter(b'\n', &buf[from.min(buf.len())..])
+        .map(|i| i + from)
+        .find(|&lf| {
+            // The line that this LF ends is empty when it starts right after the previous LF.
+            match lf {
+                0 => true,
+                1 => buf[0] == b'\n' || buf[0] == b'\r',
+                _ => buf[lf - 1] == b'\n' || (buf[lf - 1] == b'\r' && buf[lf - 2] == b'\n'),
+            }
+        })
+        .map(|lf| lf + 1)
 }
 
 /// How the body of a request is delimited.
@@ -67,7 +70,9 @@ pub fn parse<'h, 'b>(
         Ok(httparse::Status::Partial) => return Err(RequestError::Malformed),
         Err(e) => {
             return Err(match e {
-                httparse::Error::TooManyHeaders => RequestError::TooManyHeaders { header_count_max },
+                httparse::Error::TooManyHeaders => {
+                    RequestError::TooManyHeaders { header_count_max }
+                }
                 httparse::Error::HeaderName => RequestError::InvalidHeaderName,
                 httparse::Error::HeaderValue => RequestError::InvalidHeaderValue,
                 httparse::Error::Version => RequestError::UnsupportedVersion,
@@ -138,11 +143,13 @@ pub fn parse<'h, 'b>(
         version_minor,
         headers,
         framing,
-        keep_alive: if version_minor == 0 { keep_alive_token && !close } else { !close },
+        keep_alive: if version_minor == 0 {
+            keep_alive_token && !close
+        } else {
+            !close
+        },
         // HTTP/1.0 clients may say it, but only HTTP/1.1 ones wait (Go sends it only to them).
-        expect_continue: expect_continue
-            && version_minor == 1
-            && framing != Framing::Length(0),
+        expect_continue: expect_continue && version_minor == 1 && framing != Framing::Length(0),
     })
 }
 
@@ -151,13 +158,21 @@ fn parse_content_length(value: &[u8]) -> Option<usize> {
     if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    value.iter().try_fold(0usize, |n, &d| n.checked_mul(10)?.checked_add(usize::from(d - b'0')))
+    value.iter().try_fold(0usize, |n, &d| {
+        n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+    })
 }
 
 fn trim(value: &[u8]) -> &[u8] {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = value.iter().position(|b| !is_space(b)).unwrap_or(value.len());
-    let end = value.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
     &value[start..end]
 }
 
@@ -171,7 +186,10 @@ pub struct HeaderScratch {
 
 impl HeaderScratch {
     pub fn new(header_count_max: usize) -> HeaderScratch {
-        HeaderScratch { spare: Vec::with_capacity(header_count_max), header_count_max }
+        HeaderScratch {
+            spare: Vec::with_capacity(header_count_max),
+            header_count_max,
+        }
     }
 
     /// An array of `header_count_max` empty headers that may borrow any buffer.
@@ -191,7 +209,10 @@ impl HeaderScratch {
 /// a mapped `vec::IntoIter` into a vector of a same-sized type reuses the buffer in place.
 fn relabel<'a, 'b>(mut headers: Vec<Header<'a>>) -> Vec<Header<'b>> {
     headers.clear();
-    headers.into_iter().map(|_| httparse::EMPTY_HEADER).collect()
+    headers
+        .into_iter()
+        .map(|_| httparse::EMPTY_HEADER)
+        .collect()
 }
 
 #[cfg(test)]
@@ -217,7 +238,12 @@ mod tests {
             // Resuming a search at every earlier stopping point finds the same end.
             for cut in 0..buf.len() {
                 let resumed = find_end(&buf[..cut], 0).or_else(|| find_end(buf, cut));
-                assert_eq!(resumed, want, "{:?} cut at {cut}", String::from_utf8_lossy(buf));
+                assert_eq!(
+                    resumed,
+                    want,
+                    "{:?} cut at {cut}",
+                    String::from_utf8_lossy(buf)
+                );
             }
         }
     }
@@ -248,8 +274,24 @@ mod tests {
         })
     }
 
-    fn ok(method: &str, target: &str, minor: u8, headers: usize, framing: Framing, keep_alive: bool, expect_continue: bool) -> Result<Facts, RequestError> {
-        Ok(Facts { method: method.into(), target: target.into(), version_minor: minor, headers, framing, keep_alive, expect_continue })
+    fn ok(
+        method: &str,
+        target: &str,
+        minor: u8,
+        headers: usize,
+        framing: Framing,
+        keep_alive: bool,
+        expect_continue: bool,
+    ) -> Result<Facts, RequestError> {
+        Ok(Facts {
+            method: method.into(),
+            target: target.into(),
+            version_minor: minor,
+            headers,
+            framing,
+            keep_alive,
+            expect_continue,
+        })
     }
 
     #[test]

@@ -78,8 +78,16 @@ pub fn has_body(status: u16) -> bool {
 
 pub fn write_head(out: &mut Vec<u8>, fields: HeadFields<'_>, headers: &[(&str, HeaderValue)]) {
     // A status outside 100..=999 cannot be written as three digits: a bug in the service.
-    assert!((100..=999).contains(&fields.status), "status {}", fields.status);
-    out.extend_from_slice(if fields.version_minor == 0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+    assert!(
+        (100..=999).contains(&fields.status),
+        "status {}",
+        fields.status
+    );
+    out.extend_from_slice(if fields.version_minor == 0 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
     push_decimal(out, usize::from(fields.status));
     out.push(b' ');
     match reason(fields.status) {
@@ -128,7 +136,11 @@ pub fn write_error(out: &mut Vec<u8>, error: &RequestError, date: &[u8]) {
         content_length: Some(body.len()),
         connection: ConnectionHeader::Close,
     };
-    write_head(out, fields, &[("Content-Type", "text/plain; charset=utf-8".into())]);
+    write_head(
+        out,
+        fields,
+        &[("Content-Type", "text/plain; charset=utf-8".into())],
+    );
     out.extend_from_slice(body.as_bytes());
 }
 
@@ -168,10 +180,16 @@ mod tests {
         }
     }
 
+    type Case = (
+        HeadFields<'static>,
+        Vec<(&'static str, HeaderValue)>,
+        String,
+    );
+
     #[test]
     fn writes_heads() {
         let d = "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
-        let cases: Vec<(HeadFields<'_>, Vec<(&str, HeaderValue)>, String)> = vec![
+        let cases: Vec<Case> = vec![
             (fields(1, 200, Some(2)), vec![], format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 2\r\n\r\n")),
             (
                 fields(0, 404, Some(19)),
@@ -210,7 +228,13 @@ mod tests {
 
     #[test]
     fn bodies_are_forbidden_for_some_statuses() {
-        let cases = [(100, false), (200, true), (204, false), (304, false), (404, true)];
+        let cases = [
+            (100, false),
+            (200, true),
+            (204, false),
+            (304, false),
+            (404, true),
+        ];
         for (status, want) in cases {
             assert_eq!(has_body(status), want, "{status}");
         }
