@@ -12,11 +12,11 @@ fn get(target: &str) -> Vec<u8> {
     format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
 }
 
-fn assert_refused(client: &mut Client, status: u16, body: &str) {
+fn assert_refused(mut client: Client, status: u16, body: &str) {
     let reply = client.response();
     assert_eq!((reply.status, reply.text().as_str()), (status, body));
     assert_eq!(reply.header("Connection"), Some("close"));
-    assert!(client.at_eof(), "connection left open after {status}");
+    assert!(client.closed(), "connection left open after {status}");
 }
 
 #[test]
@@ -29,11 +29,11 @@ fn heads_over_the_byte_limit_get_431() {
     );
     let mut client = server.client();
     client.send(long.as_bytes());
-    assert_refused(&mut client, 431, body);
+    assert_refused(client, 431, body);
     // A head that never ends is refused as soon as it passes the limit.
     let mut client = server.client();
     client.send(format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(1100)).as_bytes());
-    assert_refused(&mut client, 431, body);
+    assert_refused(client, 431, body);
     // Just under the limit is fine.
     let mut client = server.client();
     let fits = format!(
@@ -54,7 +54,7 @@ fn too_many_header_fields_get_431() {
     let headers: String = (0..8).map(|i| format!("X-{i}: {i}\r\n")).collect();
     client.send(format!("GET / HTTP/1.1\r\nHost: t\r\n{headers}\r\n").as_bytes());
     assert_refused(
-        &mut client,
+        client,
         431,
         "431 Request Header Fields Too Large: more than 8 header fields",
     );
@@ -67,7 +67,7 @@ fn a_declared_body_over_the_limit_gets_413_before_it_is_sent() {
     let mut client = server.client();
     client.send(b"PUT / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n");
     assert_refused(
-        &mut client,
+        client,
         413,
         "413 Request Entity Too Large: request body larger than 1000 bytes",
     );
@@ -98,7 +98,7 @@ fn a_growing_chunked_body_gets_413_when_it_passes_the_limit() {
     // 1000 bytes so far, at the limit; one more byte is too many.
     client.send(b"1\r\n");
     assert_refused(
-        &mut client,
+        client,
         413,
         "413 Request Entity Too Large: request body larger than 1000 bytes",
     );
@@ -114,7 +114,7 @@ fn a_slow_head_gets_408_and_costs_only_its_connection() {
     other.send(&get("/meanwhile"));
     assert_eq!(other.response().text(), "GET /meanwhile v1 0\n");
     assert_refused(
-        &mut slow,
+        slow,
         408,
         "408 Request Timeout: request head not received within 1s",
     );
@@ -128,7 +128,7 @@ fn a_slow_body_gets_408() {
     let mut slow = server.client();
     slow.send(b"PUT / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
     assert_refused(
-        &mut slow,
+        slow,
         408,
         "408 Request Timeout: request not received within 2s",
     );
@@ -142,12 +142,12 @@ fn idle_connections_are_closed_silently() {
     client.send(&get("/once"));
     assert_eq!(client.response().status, 200);
     assert!(
-        client.at_eof(),
+        client.closed(),
         "idle connection got bytes instead of a close"
     );
     // A connection that never sends anything is idle too.
-    let mut silent = server.client();
-    assert!(silent.at_eof());
+    let silent = server.client();
+    assert!(silent.closed());
     server.stop();
 }
 
@@ -159,9 +159,9 @@ fn connections_over_the_cap_get_503() {
         client.send(&get("/held"));
         assert_eq!(client.response().status, 200);
     }
-    let mut extra = server.client();
+    let extra = server.client();
     assert_refused(
-        &mut extra,
+        extra,
         503,
         "503 Service Unavailable: more than 4 open connections",
     );

@@ -142,7 +142,7 @@ fn chunked_bodies_with_extensions_and_trailers_are_decoded() {
         (400, "400 Bad Request: malformed chunked encoding")
     );
     assert_eq!(reply.header("Connection"), Some("close"));
-    assert!(client.at_eof());
+    assert!(client.closed());
     server.stop();
 }
 
@@ -178,7 +178,7 @@ fn expect_100_continue_is_answered_before_the_body_is_sent() {
         reply.text(),
         "413 Request Entity Too Large: request body larger than 1000 bytes"
     );
-    assert!(client.at_eof());
+    assert!(client.closed());
     server.stop();
 }
 
@@ -190,7 +190,7 @@ fn http_1_0_closes_unless_asked_to_keep_alive() {
     let reply = client.response();
     assert_eq!(reply.status_line, "HTTP/1.0 200 OK");
     assert_eq!(reply.header("Connection"), None);
-    assert!(client.at_eof());
+    assert!(client.closed());
 
     let mut client = server.client();
     client.send(b"GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
@@ -198,7 +198,7 @@ fn http_1_0_closes_unless_asked_to_keep_alive() {
     assert_eq!(reply.header("Connection"), Some("keep-alive"));
     client.send(b"GET /again HTTP/1.0\r\n\r\n");
     assert_eq!(client.response().text(), "GET /again v0 0\n");
-    assert!(client.at_eof());
+    assert!(client.closed());
     server.stop();
 }
 
@@ -208,13 +208,13 @@ fn connection_close_is_honoured_both_ways() {
     let mut client = server.client();
     client.send(b"GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(client.response().header("Connection"), Some("close"));
-    assert!(client.at_eof());
+    assert!(client.closed());
 
     // The service asks to close.
     let mut client = server.client();
     client.send(&get("/close"));
     assert_eq!(client.response().header("Connection"), Some("close"));
-    assert!(client.at_eof());
+    assert!(client.closed());
     server.stop();
 }
 
@@ -286,7 +286,7 @@ fn malformed_requests_get_go_like_400s_and_spare_other_connections() {
             reply.header("Content-Type"),
             Some("text/plain; charset=utf-8")
         );
-        assert!(client.at_eof());
+        assert!(client.closed());
     }
     bystander.send(&get("/after"));
     assert_eq!(bystander.response().text(), "GET /after v1 0\n");

@@ -41,15 +41,14 @@ fn shutdown_finishes_requests_in_flight() {
         TcpStream::connect_timeout(&server.addr, WAIT).is_err(),
         "still accepting"
     );
-    assert!(idle.at_eof());
+    assert!(idle.closed());
 
     // The request in flight completes, and is told the connection ends with it.
     in_flight.send(b"world");
     let reply = in_flight.response();
     assert_eq!(reply.text(), "PUT /slow v1 10\nhelloworld");
     assert_eq!(reply.header("Connection"), Some("close"));
-    assert!(in_flight.at_eof());
-    drop(in_flight);
+    assert!(in_flight.closed());
 
     // The download started before the shutdown arrives whole.
     let body = downloading.read_exact(20_000_000);
@@ -75,7 +74,6 @@ fn requests_after_the_shutdown_are_answered_with_connection_close() {
     let reply = in_flight.response();
     assert_eq!(reply.text(), "PUT /x v1 2\nok");
     assert_eq!(reply.header("Connection"), Some("close"));
-    assert!(in_flight.at_eof());
-    drop(in_flight);
+    assert!(in_flight.closed());
     server.wait_stopped();
 }

@@ -20,7 +20,7 @@ fn sigterm_stops_the_server_gracefully() {
 
     signal_hook::low_level::raise(signal_hook::consts::SIGTERM).expect("raise SIGTERM");
 
-    assert!(idle.at_eof(), "idle connection not closed");
+    assert!(idle.closed(), "idle connection not closed");
     in_flight.send(b"ok");
     let reply = in_flight.response();
     assert_eq!(reply.text(), "PUT /x v1 2\nok");

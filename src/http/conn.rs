@@ -263,45 +263,29 @@ impl Connection {
         Progress::Waiting
     }
 
-    /// The once-a-second sweep: idle connections close silently, slow requests get 408.
+    /// The once-a-second sweep: a request that arrives too slowly gets 408; a connection on
+    /// which nothing has moved for the idle timeout (between requests, or while its last
+    /// response waits for a reader) is closed silently.
     pub fn on_tick(&mut self, cx: &Context<'_>) -> Progress {
         let limits = cx.limits;
         let since = |t: Instant| cx.now.saturating_duration_since(t);
-        let error = match self.phase {
-            Phase::Lingering { until, .. } => {
-                return if cx.now >= until {
-                    Progress::Closed
-                } else {
-                    Progress::Waiting
-                };
-            }
-            // Closing, or between requests: only a connection where nothing moves is ended.
-            _ if self.closing => None,
-            Phase::Idle => None,
-            Phase::Head { .. } if since(self.request_started) >= limits.head_timeout => {
-                Some(RequestError::HeadTimeout {
-                    head_timeout: limits.head_timeout,
-                })
-            }
-            Phase::Head { .. } | Phase::Body { .. } => (since(self.request_started)
-                >= limits.request_timeout)
-                .then_some(RequestError::RequestTimeout {
-                    request_timeout: limits.request_timeout,
-                }),
-        };
-        match error {
-            Some(error) => {
-                self.refuse(cx, error);
+        match self.phase {
+            Phase::Lingering { until, .. } if cx.now >= until => Progress::Closed,
+            Phase::Lingering { .. } => Progress::Waiting,
+            Phase::Head { .. } | Phase::Body { .. } if !self.closing => {
+                let elapsed = since(self.request_started);
+                let head = matches!(self.phase, Phase::Head { .. });
+                if head && elapsed >= limits.head_timeout {
+                    let head_timeout = limits.head_timeout;
+                    self.refuse(cx, RequestError::HeadTimeout { head_timeout });
+                } else if elapsed >= limits.request_timeout {
+                    let request_timeout = limits.request_timeout;
+                    self.refuse(cx, RequestError::RequestTimeout { request_timeout });
+                }
                 Progress::Waiting
             }
-            None if matches!(self.phase, Phase::Idle) || self.closing => {
-                if since(self.last_activity) >= limits.idle_timeout {
-                    Progress::Closed
-                } else {
-                    Progress::Waiting
-                }
-            }
-            None => Progress::Waiting,
+            _ if since(self.last_activity) >= limits.idle_timeout => Progress::Closed,
+            _ => Progress::Waiting,
         }
     }
 
@@ -601,4 +585,62 @@ fn answer<S: Service>(
         output.push_body(response.body);
     }
     close
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(bytes: &[u8]) -> Input {
+        let mut input = Input {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+        };
+        let room = input.room(bytes.len());
+        room[..bytes.len()].copy_from_slice(bytes);
+        input.end += bytes.len();
+        input
+    }
+
+    #[test]
+    fn consumed_bytes_are_compacted_away_before_the_next_read() {
+        let mut input = input(b"first|second");
+        input.consume(6);
+        assert_eq!(input.data(), b"second");
+        let room = input.room(10).len();
+        assert_eq!(
+            (input.start, input.end, input.data()),
+            (0, 6, &b"second"[..])
+        );
+        assert!(room >= 10);
+    }
+
+    #[test]
+    fn an_emptied_buffer_shrinks_back() {
+        let mut input = input(&vec![b'x'; 1 << 20]);
+        assert!(input.buf.capacity() >= 1 << 20);
+        input.consume(1 << 20);
+        assert_eq!(input.len(), 0);
+        assert!(input.buf.capacity() <= INPUT_BYTES_MIN);
+    }
+
+    /// Buffer contents, bytes consumed, range removed, what remains.
+    type RemoveCase = (&'static [u8], usize, Range<usize>, &'static [u8]);
+
+    #[test]
+    fn removing_a_range_closes_the_gap() {
+        let cases: &[RemoveCase] = &[
+            (b"head|body|gap|rest", 0, 9..13, b"head|body|rest"),
+            (b"xxhead|gap|rest", 2, 4..8, b"head|rest"),
+            (b"abc", 0, 1..1, b"abc"),
+            (b"abc", 0, 0..3, b""),
+        ];
+        for (bytes, consumed, range, want) in cases {
+            let mut input = input(bytes);
+            input.consume(*consumed);
+            input.remove(range.clone());
+            assert_eq!(input.data(), *want);
+        }
+    }
 }

@@ -284,8 +284,9 @@ impl Client {
         }
     }
 
-    /// True when the server closed the connection with nothing more to say.
-    pub fn at_eof(&mut self) -> bool {
+    /// True when the server closed the connection with nothing more to say. Hangs up too: a
+    /// server lingers on a connection it closed until the client does the same.
+    pub fn closed(mut self) -> bool {
         self.pending.is_empty() && !self.fill()
     }
 
