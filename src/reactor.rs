@@ -272,6 +272,10 @@ impl<S: Service> Reactor<'_, S> {
     }
 
     fn accept(&mut self, listener: usize) {
+        // While paused, new connections wait in the backlog for the next tick's retry.
+        if self.accept_paused {
+            return;
+        }
         loop {
             let Some(l) = self.listeners.get(listener) else {
                 return;
