@@ -353,37 +353,51 @@ impl Connection {
         service: &mut S,
         head_len: usize,
     ) -> Result<bool, RequestError> {
+        enum Next {
+            Answered {
+                request_len: usize,
+                close: bool,
+            },
+            AwaitBody {
+                body: BodyState,
+                expect_continue: bool,
+            },
+        }
         let data = &self.input.buf[self.input.start..self.input.end];
         let mut headers = cx.headers.take();
-        let outcome =
-            head::parse(&data[..head_len], &mut headers, cx.limits.body_bytes_max).map(|head| {
-                match head.framing {
-                    Framing::Length(n) if head_len + n <= data.len() => {
-                        let body = &data[head_len..head_len + n];
-                        Ok((
-                            head_len + n,
-                            answer(&mut self.output, cx, service, &head, body, self.peer),
-                        ))
-                    }
-                    Framing::Length(n) => Err((BodyState::Length(n), head.expect_continue)),
-                    Framing::Chunked => {
-                        let decoder = ChunkedDecoder::new(
-                            cx.limits.body_bytes_max,
-                            cx.limits.header_bytes_max,
-                        );
-                        let body = BodyState::Chunked {
-                            decoder,
-                            body_len: 0,
-                            raw_pos: head_len,
-                        };
-                        Err((body, head.expect_continue))
-                    }
+        let parsed = head::parse(&data[..head_len], &mut headers, cx.limits.body_bytes_max);
+        let next = parsed.map(|head| match head.framing {
+            Framing::Length(n) if head_len + n <= data.len() => {
+                let body = &data[head_len..head_len + n];
+                let close = answer(&mut self.output, cx, service, &head, body, self.peer);
+                Next::Answered {
+                    request_len: head_len + n,
+                    close,
                 }
-            });
+            }
+            Framing::Length(n) => Next::AwaitBody {
+                body: BodyState::Length(n),
+                expect_continue: head.expect_continue,
+            },
+            Framing::Chunked => Next::AwaitBody {
+                body: BodyState::Chunked {
+                    decoder: ChunkedDecoder::new(
+                        cx.limits.body_bytes_max,
+                        cx.limits.header_bytes_max,
+                    ),
+                    body_len: 0,
+                    raw_pos: head_len,
+                },
+                expect_continue: head.expect_continue,
+            },
+        });
         cx.headers.give_back(headers);
-        match outcome? {
-            Ok((request_len, close)) => self.finish_request(request_len, close),
-            Err((body, expect_continue)) => {
+        match next? {
+            Next::Answered { request_len, close } => self.finish_request(request_len, close),
+            Next::AwaitBody {
+                body,
+                expect_continue,
+            } => {
                 self.phase = Phase::Body {
                     head_len,
                     body,
