@@ -11,6 +11,7 @@ pub mod go_quote;
 pub mod grouping;
 pub mod http;
 pub mod limits;
+pub mod listen;
 pub mod log;
 pub mod model;
 pub mod parse;

@@ -1,5 +1,9 @@
 //! Every resource limit in one place (spec §17 R7). Upstream has none of these except the
 //! header block; each default is generous enough that no legitimate client meets it.
+//!
+//! The constants are the defaults; [`Limits`] carries them at run time so that tests (and,
+//! later, flags) can shrink them. This module also raises the process's open-file limit, the
+//! one limit the kernel keeps for us, and never does anything else with the system.
 
 use std::time::Duration;
 
@@ -23,3 +27,113 @@ pub const PENDING_OUTPUT_BYTES_MAX: usize = 4 << 20;
 
 const _: () = assert!(HEADER_BYTES_MAX < BODY_BYTES_MAX);
 const _: () = assert!(HEAD_TIMEOUT.as_secs() <= REQUEST_TIMEOUT.as_secs());
+
+/// File descriptors kept back from the connection cap for listeners, the poll instance, the
+/// signal pipe, the persistence log and its compaction, and the accept that answers 503.
+pub const FILES_RESERVED: u64 = 64;
+
+/// The limits the HTTP layer enforces; `Default` is the constants above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// See [`HEADER_BYTES_MAX`].
+    pub header_bytes_max: usize,
+    /// See [`HEADER_COUNT_MAX`].
+    pub header_count_max: usize,
+    /// See [`BODY_BYTES_MAX`].
+    pub body_bytes_max: usize,
+    /// See [`CONNECTIONS_MAX`].
+    pub connections_max: usize,
+    /// See [`IDLE_TIMEOUT`]. Also bounds a response that the client stops reading: a
+    /// connection on which no byte moves either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// See [`HEAD_TIMEOUT`].
+    pub head_timeout: Duration,
+    /// See [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+    /// See [`PENDING_OUTPUT_BYTES_MAX`].
+    pub pending_output_bytes_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_bytes_max: HEADER_BYTES_MAX,
+            header_count_max: HEADER_COUNT_MAX,
+            body_bytes_max: BODY_BYTES_MAX,
+            connections_max: CONNECTIONS_MAX,
+            idle_timeout: IDLE_TIMEOUT,
+            head_timeout: HEAD_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+            pending_output_bytes_max: PENDING_OUTPUT_BYTES_MAX,
+        }
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit and returns the soft limit now in force,
+/// so that the connection cap can stay below it: accept must never meet EMFILE in normal
+/// operation, because a listener that cannot accept stays readable and would spin the loop.
+pub fn raise_open_files_limit() -> std::io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` through a pointer to a live, properly aligned local.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the `rlimit` behind a pointer to a live local.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+        // A refusal (e.g. a hard limit of RLIM_INFINITY that the kernel caps lower) keeps the
+        // old soft limit, which is still a correct bound.
+    }
+    Ok(limit.rlim_cur)
+}
+
+/// The number of connection slots: the configured cap, kept below the open-file limit.
+pub fn connection_slots(connections_max: usize, open_files_max: u64) -> usize {
+    let usable = open_files_max.saturating_sub(FILES_RESERVED);
+    connections_max
+        .min(usize::try_from(usable).unwrap_or(usize::MAX))
+        .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_slots_stay_below_the_open_file_limit() {
+        let cases: &[(usize, u64, usize)] = &[
+            (4096, 1_048_576, 4096),
+            (4096, 1024, 1024 - 64),
+            (4096, 64, 1),
+            (4096, 0, 1),
+            (10, u64::MAX, 10),
+        ];
+        for &(max, files, want) in cases {
+            assert_eq!(connection_slots(max, files), want, "{max} {files}");
+        }
+    }
+
+    #[test]
+    fn raising_the_open_file_limit_reports_the_soft_limit() {
+        let soft = raise_open_files_limit().expect("getrlimit");
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: as in raise_open_files_limit.
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+            0
+        );
+        assert_eq!(limit.rlim_cur, soft);
+    }
+}

@@ -75,7 +75,12 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16) -> Response {
-        Response { status, headers: Vec::new(), body: Body::Empty, close: false }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+            close: false,
+        }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<HeaderValue>) -> Response {

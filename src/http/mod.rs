@@ -3,6 +3,13 @@
 //! timeouts, and response serialisation. It knows nothing of Prometheus: it hands complete
 //! requests to a [`Service`] and writes back what it returns.
 
+pub mod chunked;
+pub mod conn;
+pub mod date;
+pub mod error;
+pub mod head;
 pub mod message;
+pub mod output;
+pub mod response;
 
 pub use message::{Body, Chunk, HeaderValue, Method, Request, Response, Service};
