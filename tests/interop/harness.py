@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -45,6 +46,15 @@ TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PROTOBUF_CONTENT_TYPE = (
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 )
+
+
+def die_with_parent():
+    """Popen preexec_fn: the child gets SIGKILL if the test runner dies, so a killed run never
+    leaves servers behind (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def free_port():
@@ -100,6 +110,8 @@ class Server:
         self.proc = None
         self.port = None
         self.log_path = None
+        self.prefix = route_prefix(self.extra_args)
+        self.telemetry_path = self.prefix + flag_value(self.extra_args, "--web.telemetry-path", "/metrics")
 
     def argv(self, port):
         # Debian's build defaults persistence to a system path: always say "memory only" unless
@@ -125,6 +137,7 @@ class Server:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent,
                 )
             self.port = port
             try:
@@ -144,7 +157,7 @@ class Server:
                     + self.log_tail()
                 )
             try:
-                if http_request(self.port, "GET", "/-/ready", timeout=1.0).status == 200:
+                if http_request(self.port, "GET", self.prefix + "/-/ready", timeout=1.0).status == 200:
                     return
             except OSError:
                 pass
@@ -185,11 +198,11 @@ class Server:
 
     def barrier(self):
         """Returns once every write queued before it has been applied (checked mode only)."""
-        resp = self.request("POST", f"/metrics/job/{BARRIER_JOB}", b"")
+        resp = self.request("POST", f"{self.prefix}/metrics/job/{BARRIER_JOB}", b"")
         assert resp.status in (200, 400), f"barrier push answered {resp.status}: {resp.text}"
 
     def scrape(self, headers=None):
-        return self.request("GET", "/metrics", headers=headers)
+        return self.request("GET", self.telemetry_path, headers=headers)
 
     def families(self):
         """The parsed exposition (prometheus_client's parser), after a barrier."""
@@ -197,6 +210,23 @@ class Server:
         resp = self.scrape()
         assert resp.status == 200, f"{self.name} scrape answered {resp.status}: {resp.text}"
         return list(text_string_to_metric_families(resp.text))
+
+
+def flag_value(args, name, default):
+    for arg in args:
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1:]
+    return default
+
+
+def route_prefix(args):
+    """Where the routes live (spec §2.4): --web.route-prefix, else the external URL's path;
+    with a leading and without a trailing slash, "" for the root."""
+    prefix = flag_value(args, "--web.route-prefix", "")
+    if not prefix:
+        prefix = urllib.parse.urlparse(flag_value(args, "--web.external-url", "")).path
+    prefix = "/" + prefix.strip("/")
+    return "" if prefix == "/" else prefix
 
 
 def upstream_version(binary=UPSTREAM_BIN):

@@ -142,7 +142,8 @@ def test_r9_listen_error_exits_1():
             pytest.fail(f"our binary is missing: {harness.OURS_BIN}", pytrace=False)
         server = harness.Server("ours", harness.OURS_BIN)
         proc = subprocess.Popen(server.argv(port), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=harness.die_with_parent)
         try:
             _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:

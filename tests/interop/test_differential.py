@@ -95,6 +95,7 @@ CASES = [
          expect=Expect(status=[200], lines=['bn{instance="",job="t"} 3'])),
     Case("text-quoted-name-1.10", [PUT("/metrics/job/t", '{"qn",l="v"} 3\n')], since="1.10.0",
          expect=Expect(status=[200], lines=['qn{instance="",job="t",l="v"} 3'])),
+    Case("text-brace-line-without-name", [PUT("/metrics/job/t", '{x="1"} 3\n')]),
     Case("text-duplicate-label-names", [PUT("/metrics/job/t", 'a{x="1",x="2"} 3\n')]),
     Case("text-reserved-name-label", [PUT("/metrics/job/t", 'a{__name__="b"} 3\n')]),
     Case("text-double-underscore-label", [PUT("/metrics/job/t", 'a{__x="b"} 3\n')]),

@@ -82,6 +82,20 @@ CASES = [
     Case("api-status-head", [S("GET", "/api/v1/status", compare_body=False)]),
     Case("api-wipe-no-cors", [S("PUT", "/api/v1/admin/wipe"), S("OPTIONS", "/api/v1/admin/wipe")],
          args=("--web.enable-admin-api",)),
+    # --- §2.4 route prefix and telemetry path ------------------------------------------------------
+    Case("prefix-from-external-url", [
+        S("GET", "/pg/-/healthy"), S("GET", "/-/healthy"), S("GET", "/-/quit"), S("GET", "/pg/-/quit"),
+        S("PUT", "/pg/metrics/job/x", "a 1\n"), S("PUT", "/metrics/job/x", "a 1\n"),
+        S("GET", "/pg/metrics", compare_body=False), S("GET", "/metrics"), S("GET", "/pg//metrics"),
+        S("GET", "/pg/api/v1/metrics", compare_body=False), S("DELETE", "/pg/metrics/job/x"),
+    ], args=("--web.external-url=http://example.com/pg/",)),
+    Case("prefix-route-prefix-wins", [
+        S("GET", "/rp/-/ready"), S("GET", "/pg/-/ready"), S("PUT", "/rp/metrics/job/x", "a 1\n"),
+    ], args=("--web.external-url=http://example.com/pg/", "--web.route-prefix=rp")),
+    Case("telemetry-path", [
+        S("GET", "/foo", compare_body=False), S("GET", "/metrics"), S("PUT", "/metrics/job/x", "a 1\n"),
+        S("GET", "/metrics/job/x"),
+    ], args=("--web.telemetry-path=/foo",)),
     # --- §11 UI -------------------------------------------------------------------------------------------
     Case("ui-pages", [S("GET", "/", compare_body=False), S("GET", "/status", compare_body=False)]),
 ]

@@ -52,7 +52,8 @@ class Prometheus:
             *[f"--enable-feature={f}" for f in features],
         ]
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=harness.die_with_parent)
 
     def log_tail(self):
         with open(self.log_path, "rb") as f:
