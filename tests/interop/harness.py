@@ -157,7 +157,9 @@ class Server:
                     + self.log_tail()
                 )
             try:
-                if http_request(self.port, "GET", self.prefix + "/-/ready", timeout=1.0).status == 200:
+                ready = http_request(self.port, "GET", self.prefix + "/-/ready", timeout=1.0).status == 200
+                # A process that already exited did not answer: another one owns the port.
+                if ready and self.proc.poll() is None:
                     return
             except OSError:
                 pass
