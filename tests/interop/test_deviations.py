@@ -1,0 +1,183 @@
+"""Recommended deviations from upstream (spec §17), asserted against ours only.
+
+Upstream fails every test here on purpose: that is what makes them deviations.
+"""
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+import harness
+from harness import GAUGE, pb_family, pb_metric
+
+STANDARD_FAILURE_HELP = "Last Unix time when changing this group in the Pushgateway failed."
+
+
+def scrape_ok(server):
+    server.barrier()
+    resp = server.scrape()
+    assert resp.status == 200, f"scrape answered {resp.status}: {resp.text}"
+    return resp.text
+
+
+def series(text, family):
+    """{(labels…): value} for the pushed series of one family."""
+    out = {}
+    for fam in harness.text_string_to_metric_families(text):
+        if fam.name != family:
+            continue
+        for s in fam.samples:
+            key = tuple(sorted(s.labels.items()))
+            assert key not in out, f"duplicate series {family}{key}"
+            out[key] = s.value
+    return out
+
+
+# --- R1: the failure path must never poison the store ----------------------------------------
+
+@pytest.mark.parametrize("body", ["b 1\n", "b 1 5\n"], ids=["clean-body", "timestamped-body"])
+def test_r1_rejected_push_does_not_poison_store(ours, body):
+    assert ours.push("PUT", "/metrics/job/j", "a 1\n").status == 200
+    # {job="j",instance=""} is another group, but its timestamp series would repeat {job="j"}'s.
+    resp = ours.push("PUT", "/metrics/job/j/instance/", body)
+    assert resp.status == 400, resp.text
+    assert resp.text.startswith(harness.REJECT_PREFIX), resp.text
+    text = scrape_ok(ours)
+    push_times = series(text, "push_time_seconds")
+    assert [k for k in push_times if dict(k).get("job") == "j"] == [(("instance", ""), ("job", "j"))]
+    # Later pushes are still checked against a consistent store and accepted.
+    assert ours.push("PUT", "/metrics/job/k", "c 1\n").status == 200
+    assert ours.push("POST", "/metrics/job/j", "d 1\n").status == 200
+    text = scrape_ok(ours)
+    assert 'c{instance="",job="k"} 1' in text.split("\n")
+    assert 'd{instance="",job="j"} 1' in text.split("\n")
+
+
+def test_r1_failure_timestamp_still_recorded_when_harmless(ours):
+    """R1 only forbids inconsistent bookkeeping; an ordinary rejection still records its time."""
+    assert ours.push("PUT", "/metrics/job/ts", "tsm 1 1700000000000\n").status == 400
+    text = scrape_ok(ours)
+    assert series(text, "push_failure_time_seconds")[(("instance", ""), ("job", "ts"))] > 0
+    assert series(text, "push_time_seconds")[(("instance", ""), ("job", "ts"))] == 0
+
+
+# --- R3: invalid UTF-8 grouping values are a URL error ------------------------------------------
+
+@pytest.mark.parametrize("path,label", [
+    ("/metrics/job/j/a/%FF", "a"),
+    ("/metrics/job/j/a@base64/a_b-", "a"),
+    ("/metrics/job/%FF", "job"),
+    ("/metrics/job@base64/_w", "job"),
+], ids=["percent", "base64", "job-percent", "job-base64"])
+def test_r3_invalid_utf8_grouping_value(ours, path, label):
+    want = f"invalid label value for label {label}: not valid UTF-8\n"
+    for method in ("PUT", "POST", "DELETE"):
+        resp = ours.request(method, path, "x 1\n")
+        assert (resp.status, resp.text) == (400, want), f"{method} {path}"
+    text = scrape_ok(ours)
+    assert harness.sample_lines(text) == [], "nothing may be stored"
+
+
+# --- R4: deterministic HELP ------------------------------------------------------------------
+
+@pytest.mark.parametrize("pushes,want", [
+    ([("/metrics/job/h2", "help two"), ("/metrics/job/h0", None), ("/metrics/job/h1", "help one")], "help one"),
+    ([("/metrics/job/b", "help b"), ("/metrics/job/z/a/1", "help a")], "help a"),
+], ids=["smallest-job-with-help", "label-a-sorts-before-job"])
+def test_r4_help_is_smallest_grouping_keys(ours, pushes, want):
+    for path, help_text in pushes:
+        body = (f"# HELP hm {help_text}\n" if help_text else "") + "hm 1\n"
+        assert ours.push("PUT", path, body).status == 200
+    ours.barrier()
+    helps = []
+    for _ in range(10):
+        resp = ours.scrape()
+        assert resp.status == 200
+        helps.append(harness.help_of(resp.text, "hm"))
+    assert helps == [want] * 10
+
+
+# --- R5: pushed bookkeeping families are ignored -----------------------------------------------
+
+def test_r5_pushed_failure_time_is_ignored(ours):
+    assert ours.push("PUT", "/metrics/job/g", "a 1\n").status == 200
+    assert ours.push("POST", "/metrics/job/g", "push_failure_time_seconds 7\n").status == 200
+    assert ours.push("PUT", "/metrics/job/n",
+                     "# TYPE push_failure_time_seconds counter\npush_failure_time_seconds 7\n").status == 200
+    text = scrape_ok(ours)
+    assert harness.help_of(text, "push_failure_time_seconds") == STANDARD_FAILURE_HELP
+    assert "# TYPE push_failure_time_seconds gauge" in text.split("\n")
+    failures = series(text, "push_failure_time_seconds")
+    assert failures[(("instance", ""), ("job", "g"))] == 0
+    assert failures[(("instance", ""), ("job", "n"))] == 0
+
+
+def test_r5_pushed_push_time_is_ignored(ours):
+    assert ours.push("PUT", "/metrics/job/g", "push_time_seconds 5\n").status == 200
+    text = scrape_ok(ours)
+    assert series(text, "push_time_seconds")[(("instance", ""), ("job", "g"))] > 1e9
+
+
+# --- R6: protobuf names are validated like text names ---------------------------------------------
+
+@pytest.mark.parametrize("family", ["foo-bar", "1abc", ""])
+def test_r6_protobuf_metric_name_validated(ours, family):
+    body = pb_family(family, GAUGE, [pb_metric([], 1.0, GAUGE)])
+    resp = ours.push("PUT", "/metrics/job/pb", body, {"Content-Type": harness.PROTOBUF_CONTENT_TYPE})
+    assert resp.status == 400, resp.text
+    text = scrape_ok(ours)
+    assert family not in [name for (name, _, _, _) in harness.normalize_text(text)]
+
+
+# --- R9: a listen error exits with status 1 ----------------------------------------------------
+
+def test_r9_listen_error_exits_1():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        if not os.access(harness.OURS_BIN, os.X_OK):
+            pytest.fail(f"our binary is missing: {harness.OURS_BIN}", pytrace=False)
+        server = harness.Server("ours", harness.OURS_BIN)
+        proc = subprocess.Popen(server.argv(port), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=harness.die_with_parent)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=5)
+            pytest.fail("ours kept running although its port was taken")
+    assert proc.returncode == 1, f"exit status {proc.returncode}; stderr: {err[-2000:]!r}"
+
+
+# --- R10: no Go-specific surface -------------------------------------------------------------------
+
+def test_r10_no_go_families(ours):
+    resp = ours.scrape()
+    assert resp.status == 200
+    names = [f.name for f in harness.text_string_to_metric_families(resp.text)]
+    assert [n for n in names if n.startswith("go_")] == []
+
+
+@pytest.mark.parametrize("path", ["/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1"])
+def test_r10_pprof_is_404(ours, path):
+    resp = ours.request("GET", path)
+    assert (resp.status, resp.text) == (404, "404 page not found\n")
+
+
+def test_r10_build_info(ours):
+    resp = ours.scrape()
+    assert resp.status == 200
+    fams = {f.name: f for f in harness.text_string_to_metric_families(resp.text)}
+    info = fams.get("pushgateway_build_info")
+    assert info is not None, "pushgateway_build_info missing"
+    assert info.type == "gauge"
+    assert len(info.samples) == 1
+    sample = info.samples[0]
+    assert sample.value == 1
+    assert sorted(sample.labels) == ["branch", "goarch", "goos", "goversion", "revision", "tags", "version"]
+    assert sample.labels["version"], "version must not be empty"
+    assert sample.labels["goversion"], "goversion carries the compiler version"
