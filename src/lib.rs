@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod float_format;
+pub mod goquote;
 pub mod grouping;
 pub mod http;
 pub mod limits;
