@@ -2,6 +2,7 @@
 //! event loop. `main.rs` only parses flags and calls [`server::run`]; everything else lives here
 //! so that tests, benches and fuzz targets link the same code. See ARCHITECTURE.md for the map.
 
+pub mod base64;
 pub mod config;
 pub mod float_format;
 pub mod goquote;
