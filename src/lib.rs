@@ -12,4 +12,5 @@ pub mod limits;
 pub mod log;
 pub mod model;
 pub mod parse;
+pub mod process;
 pub mod reactor;
