@@ -2,18 +2,26 @@
 //! event loop. `main.rs` only parses flags and calls [`server::run`]; everything else lives here
 //! so that tests, benches and fuzz targets link the same code. See ARCHITECTURE.md for the map.
 
+pub mod base64;
 pub mod build_info;
 pub mod civil_time;
+pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod float_format;
 pub mod go_quote;
+pub mod goquote;
 pub mod grouping;
+pub mod handlers;
 pub mod http;
 pub mod limits;
 pub mod listen;
 pub mod log;
 pub mod model;
+pub mod own_metrics;
 pub mod parse;
+pub mod process;
 pub mod reactor;
+pub mod router;
 pub mod server;
+pub mod store;
