@@ -1,4 +1,69 @@
-//! Temporary stand-in so this branch compiles on its own; replaced on merge by the real server.
-pub fn run(_config: crate::config::Config) -> std::process::ExitCode {
-    std::process::ExitCode::FAILURE
+//! Start-up and shutdown (spec §13): what the binary does with a parsed `Config`.
+
+use crate::config::Config;
+use crate::handlers::App;
+use crate::limits::Limits;
+use crate::reactor::Server;
+use crate::router::compute_route_prefix;
+use crate::{build_info, log};
+use std::process::ExitCode;
+
+/// Runs the server until a graceful shutdown (exit 0), or fails to start (exit 1, spec §17 R9).
+pub fn run(config: Config) -> ExitCode {
+    log::info("starting pushgateway", &[("version", &build_info::info())]);
+    log::info(
+        "build context",
+        &[("build_context", &build_info::build_context())],
+    );
+    if let Err(reason) = unsupported(&config) {
+        log::error("cannot start", &[("err", &reason)]);
+        return ExitCode::FAILURE;
+    }
+    let prefix = compute_route_prefix(&config.route_prefix, &config.external_url_path);
+    log::debug("path prefix for internal routing", &[("path", &prefix)]);
+    let server = match Server::bind(&config.listen_addresses, Limits::default()) {
+        Ok(server) => server,
+        Err(e) => {
+            log::error("HTTP server stopped", &[("err", &e)]);
+            return ExitCode::FAILURE;
+        }
+    };
+    log::info("TLS is disabled.", &[("http2", &false)]);
+    let mut app = App::new(config, &prefix, build_labels());
+    match server.run(&mut app) {
+        Ok(()) => {
+            log::info("HTTP server stopped", &[]);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            log::error("HTTP server stopped", &[("err", &e)]);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Flags that upstream honours and this build does not yet: refusing to start is better than
+/// silently running without the TLS, authentication or persistence the user asked for.
+fn unsupported(config: &Config) -> Result<(), String> {
+    if !config.web_config_file.is_empty() {
+        return Err("--web.config.file (TLS and basic auth) is not supported yet".into());
+    }
+    if !config.persistence_file.is_empty() {
+        return Err("--persistence.file is not supported yet; run without it (in memory)".into());
+    }
+    Ok(())
+}
+
+/// The labels of `pushgateway_build_info`, with the Rust compiler standing in for Go's
+/// version (spec §17 R10).
+fn build_labels() -> Vec<(&'static str, String)> {
+    vec![
+        ("branch", build_info::BRANCH.to_string()),
+        ("goarch", build_info::GOARCH.to_string()),
+        ("goos", build_info::GOOS.to_string()),
+        ("goversion", build_info::COMPILER_VERSION.to_string()),
+        ("revision", build_info::REVISION.to_string()),
+        ("tags", build_info::TAGS.to_string()),
+        ("version", build_info::VERSION.to_string()),
+    ]
 }

@@ -1,0 +1,34 @@
+//! `GET` on the telemetry path (spec §8): the store's pre-rendered exposition merged with the
+//! server's own families. A scrape formats only the own families' numbers.
+
+use super::replies::TEXT_PLAIN;
+use super::App;
+use crate::http::{Body, Response};
+use crate::log;
+use crate::own_metrics::Gathered;
+
+/// Text format 0.0.4 with upstream 1.11's default name escaping (spec §8.4).
+const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
+
+impl App {
+    pub(super) fn metrics(&mut self) -> Response {
+        let process = crate::process::read();
+        let own = self.own.gather(&Gathered {
+            build_labels: &self.build_labels,
+            process: &process,
+        });
+        match self.store.scrape(&own) {
+            Ok(scrape) => Response::new(200)
+                .header("Content-Type", TEXT_CONTENT_TYPE)
+                .body(Body::Chunks(scrape.chunks)),
+            Err(rejection) => {
+                log::error("error gathering metrics", &[("err", &rejection)]);
+                let body = format!("An error has occurred while serving metrics:\n\n{rejection}\n");
+                Response::new(500)
+                    .header("Content-Type", TEXT_PLAIN)
+                    .header("X-Content-Type-Options", "nosniff")
+                    .body(Body::Bytes(body.into_bytes()))
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Pre-rendered text exposition (format 0.0.4) of one family's series, built once when a push
+//! is accepted so that a scrape never formats a number (DESIGN.md, data flow).
+//!
+//! A fragment holds only sample lines; `# HELP` and `# TYPE` are written by the scrape, because
+//! HELP and type belong to the merged family, not to one group. Each series' lines start at a
+//! recorded offset, so a scrape can interleave the series of several groups in sorted order.
+
+use crate::float_format::write_expo_float;
+use crate::model::{Family, Label, Metric, Value};
+use std::rc::Rc;
+
+/// The rendered sample lines of one family, and where each series begins.
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub text: Rc<[u8]>,
+    /// `offsets[i]` is where series `i` (in the family's stored order) begins; the series ends
+    /// where the next begins, or at `text.len()`.
+    pub offsets: Vec<u32>,
+}
+
+impl Fragment {
+    pub fn render(family: &Family<'_>) -> Fragment {
+        let mut text = Vec::with_capacity(family.metrics.len() * 64);
+        let mut offsets = Vec::with_capacity(family.metrics.len());
+        for metric in &family.metrics {
+            offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
+            write_series(&mut text, &family.name, metric);
+        }
+        Fragment {
+            text: text.into(),
+            offsets,
+        }
+    }
+
+    /// The byte range of series `i`.
+    pub fn series_range(&self, i: usize) -> (usize, usize) {
+        let start = self.offsets[i] as usize;
+        let end = self
+            .offsets
+            .get(i + 1)
+            .map_or(self.text.len(), |&o| o as usize);
+        (start, end)
+    }
+}
+
+/// Writes every sample line of one series, as expfmt does: summaries as quantile lines then
+/// `_sum` and `_count`; histograms as buckets, a synthesised `+Inf` bucket when none is stored,
+/// then `_sum` and `_count`.
+pub fn write_series(out: &mut Vec<u8>, name: &str, metric: &Metric<'_>) {
+    match &metric.value {
+        Value::Simple(v) => write_sample(out, name, "", &metric.labels, None, *v),
+        Value::Summary(s) => {
+            for q in &s.quantiles {
+                write_sample(
+                    out,
+                    name,
+                    "",
+                    &metric.labels,
+                    Some(("quantile", q.quantile)),
+                    q.value,
+                );
+            }
+            write_sample(out, name, "_sum", &metric.labels, None, s.sum);
+            write_sample(out, name, "_count", &metric.labels, None, s.count as f64);
+        }
+        Value::Histogram(h) => {
+            let mut has_inf = false;
+            for b in &h.buckets {
+                has_inf |= b.upper_bound == f64::INFINITY;
+                let le = Some(("le", b.upper_bound));
+                write_sample(out, name, "_bucket", &metric.labels, le, b.count.as_f64());
+            }
+            if !has_inf {
+                let le = Some(("le", f64::INFINITY));
+                write_sample(out, name, "_bucket", &metric.labels, le, h.count.as_f64());
+            }
+            write_sample(out, name, "_sum", &metric.labels, None, h.sum);
+            write_sample(out, name, "_count", &metric.labels, None, h.count.as_f64());
+        }
+    }
+}
+
+fn write_sample(
+    out: &mut Vec<u8>,
+    name: &str,
+    suffix: &str,
+    labels: &[Label<'_>],
+    extra: Option<(&str, f64)>,
+    value: f64,
+) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    if !labels.is_empty() || extra.is_some() {
+        out.push(b'{');
+        let mut first = true;
+        for label in labels {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(label.name.as_bytes());
+            out.extend_from_slice(b"=\"");
+            write_escaped_label_value(out, &label.value);
+            out.push(b'"');
+        }
+        if let Some((extra_name, extra_value)) = extra {
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(extra_name.as_bytes());
+            out.extend_from_slice(b"=\"");
+            write_expo_float(out, extra_value);
+            out.push(b'"');
+        }
+        out.push(b'}');
+    }
+    out.push(b' ');
+    write_expo_float(out, value);
+    out.push(b'\n');
+}
+
+/// Label values escape `\`, `"` and newline.
+pub fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
+    for &b in value.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// HELP text escapes `\` and newline only.
+pub fn write_escaped_help(out: &mut Vec<u8>, help: &str) {
+    for &b in help.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+}

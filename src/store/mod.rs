@@ -1,0 +1,375 @@
+//! The flat group table: every stored group, its families with their pre-rendered fragments,
+//! and the indexes that answer a push's consistency check in O(its own size) (spec §6, §17 R8).
+//! No I/O and no clock: callers pass the time of each change.
+//!
+//! **Invariants** (checked by `debug_assert_consistent` in tests):
+//! - every group carries `push_time_seconds` and `push_failure_time_seconds`;
+//! - the family and series indexes describe exactly what the group table stores;
+//! - in checked mode the store is always consistent: `full_check` finds nothing. A rejected push
+//!   changes at most the failure timestamp of its group, and creates a group only when that
+//!   cannot introduce a duplicate series (spec §17 R1).
+
+mod check;
+pub mod describe;
+pub mod fragment;
+mod index;
+mod scrape;
+mod series;
+
+pub use index::GroupId;
+pub use scrape::Scrape;
+
+use crate::clock::Timestamp;
+use crate::grouping::GroupingKey;
+use crate::model::{Family, Label, Metric, MetricType, Value};
+use fragment::Fragment;
+use index::{FamilyIndex, SeriesIndex};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+pub const PUSH_TIME: &str = "push_time_seconds";
+pub const PUSH_FAILURE_TIME: &str = "push_failure_time_seconds";
+const PUSH_TIME_HELP: &str =
+    "Last Unix time when changing this group in the Pushgateway succeeded.";
+const PUSH_FAILURE_TIME_HELP: &str =
+    "Last Unix time when changing this group in the Pushgateway failed.";
+
+/// The bookkeeping families every group carries; pushed families of these names are ignored
+/// (spec §17 R5).
+pub fn is_bookkeeping(name: &str) -> bool {
+    name == PUSH_TIME || name == PUSH_FAILURE_TIME
+}
+
+/// A family of the server's own metrics, which pushed families of the same name must match in
+/// type and whose HELP they take (spec §6.5(2)).
+#[derive(Debug, Clone, Copy)]
+pub struct OwnFamily {
+    pub name: &'static str,
+    pub mtype: MetricType,
+    pub help: &'static str,
+}
+
+/// One stored family: the accepted data, the time of the write that stored it, and its series
+/// already rendered as text.
+#[derive(Debug)]
+pub struct StoredFamily {
+    pub family: Family<'static>,
+    pub stamp: Timestamp,
+    pub fragment: Fragment,
+}
+
+impl StoredFamily {
+    fn new(family: Family<'static>, stamp: Timestamp) -> StoredFamily {
+        let fragment = Fragment::render(&family);
+        StoredFamily {
+            family,
+            stamp,
+            fragment,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Group {
+    pub key: GroupingKey,
+    /// Every family, the two bookkeeping ones included, by name.
+    pub families: BTreeMap<Box<str>, StoredFamily>,
+}
+
+impl Group {
+    /// `push_time_seconds`, 0 if the group never had a successful push.
+    pub fn push_time(&self) -> f64 {
+        self.bookkeeping_value(PUSH_TIME)
+    }
+
+    /// `push_failure_time_seconds`, 0 if no push to the group ever failed.
+    pub fn failure_time(&self) -> f64 {
+        self.bookkeeping_value(PUSH_FAILURE_TIME)
+    }
+
+    /// Spec §6.7: false iff the last failure is strictly later than the last success.
+    pub fn last_push_successful(&self) -> bool {
+        self.failure_time() <= self.push_time()
+    }
+
+    fn bookkeeping_value(&self, name: &str) -> f64 {
+        match self.families.get(name).map(|f| &f.family.metrics[..]) {
+            Some(
+                [Metric {
+                    value: Value::Simple(v),
+                    ..
+                }],
+            ) => *v,
+            _ => unreachable!("every group carries its bookkeeping families"),
+        }
+    }
+}
+
+/// Why a push was rejected: one message per problem, in the order found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection(pub Vec<String>);
+
+impl std::fmt::Display for Rejection {
+    /// Upstream's multi-error format: one message alone, else `N error(s) occurred:` and one
+    /// `* message` line each.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => f.write_str(one),
+            many => {
+                write!(f, "{} error(s) occurred:", many.len())?;
+                for m in many {
+                    write!(f, "\n* {m}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Store {
+    groups: Vec<Option<Group>>,
+    free: Vec<GroupId>,
+    by_key: HashMap<GroupingKey, GroupId>,
+    families: FamilyIndex,
+    series: SeriesIndex,
+    checked: bool,
+    own: &'static [OwnFamily],
+    /// Set when an unchecked push stored something the check would have refused; a scrape then
+    /// runs the full check until it passes again (spec §6.6b).
+    maybe_inconsistent: bool,
+}
+
+impl Store {
+    /// `checked` is false with `--push.disable-consistency-check`.
+    pub fn new(checked: bool, own: &'static [OwnFamily]) -> Store {
+        Store {
+            groups: Vec::new(),
+            free: Vec::new(),
+            by_key: HashMap::new(),
+            families: FamilyIndex::default(),
+            series: SeriesIndex::default(),
+            checked,
+            own,
+            maybe_inconsistent: false,
+        }
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn group(&self, key: &GroupingKey) -> Option<&Group> {
+        self.by_key.get(key).map(|&id| self.group_by_id(id))
+    }
+
+    /// All groups, in grouping-key order (the UI's order).
+    pub fn groups_sorted(&self) -> Vec<&Group> {
+        let mut groups: Vec<&Group> = self.groups.iter().flatten().collect();
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+        groups
+    }
+
+    fn group_by_id(&self, id: GroupId) -> &Group {
+        self.groups[id as usize]
+            .as_ref()
+            .expect("indexed group exists")
+    }
+
+    /// PUT (`replace`) or POST of `families` to `key` at `time` (spec §6). On rejection the
+    /// group's failure timestamp is recorded (§6.6) unless that itself would be inconsistent.
+    pub fn push(
+        &mut self,
+        key: &GroupingKey,
+        families: Vec<Family<'_>>,
+        replace: bool,
+        time: Timestamp,
+    ) -> Result<(), Rejection> {
+        let has_timestamp = families
+            .iter()
+            .any(|f| f.metrics.iter().any(|m| m.timestamp_ms.is_some()));
+        if has_timestamp {
+            self.record_failure(key, time);
+            return Err(Rejection(vec![
+                "pushed metrics must not have timestamps".to_string()
+            ]));
+        }
+        let families: Vec<Family<'static>> = families
+            .into_iter()
+            .filter(|f| !is_bookkeeping(&f.name))
+            .map(|f| series::sanitize(f, key))
+            .collect();
+        let id = self.by_key.get(key).copied();
+        let errors = self.check_push(id, key, &families, replace);
+        if !errors.is_empty() {
+            if self.checked {
+                self.record_failure(key, time);
+                return Err(Rejection(errors));
+            }
+            self.maybe_inconsistent = true;
+        }
+        self.apply_push(id, key, families, replace, time);
+        Ok(())
+    }
+
+    /// Removes the group with exactly this key; returns whether it existed (spec §7).
+    pub fn delete(&mut self, key: &GroupingKey) -> bool {
+        let Some(id) = self.by_key.remove(key) else {
+            return false;
+        };
+        let group = self.groups[id as usize]
+            .take()
+            .expect("indexed group exists");
+        for (name, stored) in &group.families {
+            self.unindex_family(id, name, &stored.family);
+        }
+        self.free.push(id);
+        true
+    }
+
+    /// Deletes every group (the admin API's wipe).
+    pub fn wipe(&mut self) {
+        let keys: Vec<GroupingKey> = self.by_key.keys().cloned().collect();
+        for key in keys {
+            self.delete(&key);
+        }
+    }
+
+    fn apply_push(
+        &mut self,
+        id: Option<GroupId>,
+        key: &GroupingKey,
+        families: Vec<Family<'static>>,
+        replace: bool,
+        time: Timestamp,
+    ) {
+        let id = id.unwrap_or_else(|| self.create_group(key, time));
+        let group = self.groups[id as usize].as_mut().expect("group exists");
+        let doomed: Vec<Box<str>> = group
+            .families
+            .keys()
+            .filter(|name| !is_bookkeeping(name))
+            .filter(|name| replace || families.iter().any(|f| *f.name == ***name))
+            .cloned()
+            .collect();
+        for name in doomed {
+            self.remove_family(id, &name);
+        }
+        for family in families {
+            self.insert_family(id, StoredFamily::new(family, time));
+        }
+        self.set_bookkeeping(id, PUSH_TIME, time.as_seconds_f64(), time);
+    }
+
+    fn record_failure(&mut self, key: &GroupingKey, time: Timestamp) {
+        let id = match self.by_key.get(key) {
+            Some(&id) => id,
+            None if self.new_group_would_duplicate(key).is_some() => return,
+            None => self.create_group(key, time),
+        };
+        self.set_bookkeeping(id, PUSH_FAILURE_TIME, time.as_seconds_f64(), time);
+    }
+
+    /// A new group with both bookkeeping families at 0.
+    fn create_group(&mut self, key: &GroupingKey, time: Timestamp) -> GroupId {
+        let group = Group {
+            key: key.clone(),
+            families: BTreeMap::new(),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.groups[id as usize] = Some(group);
+                id
+            }
+            None => {
+                self.groups.push(Some(group));
+                GroupId::try_from(self.groups.len() - 1).expect("fewer than 2^32 groups")
+            }
+        };
+        self.by_key.insert(key.clone(), id);
+        for name in [PUSH_TIME, PUSH_FAILURE_TIME] {
+            let family = bookkeeping_family(name, key, 0.0);
+            self.insert_family(id, StoredFamily::new(family, time));
+        }
+        id
+    }
+
+    /// Sets a bookkeeping gauge. Its one series keeps its labels, so no index changes.
+    fn set_bookkeeping(&mut self, id: GroupId, name: &'static str, value: f64, time: Timestamp) {
+        let group = self.groups[id as usize].as_mut().expect("group exists");
+        let family = bookkeeping_family(name, &group.key, value);
+        group
+            .families
+            .insert(name.into(), StoredFamily::new(family, time));
+    }
+
+    fn insert_family(&mut self, id: GroupId, stored: StoredFamily) {
+        let name = &*stored.family.name;
+        self.families.add(name, stored.family.mtype, id);
+        for metric in &stored.family.metrics {
+            let hash = self.series.hash(name, &metric.labels);
+            self.series.add(hash, id);
+        }
+        let group = self.groups[id as usize].as_mut().expect("group exists");
+        let previous = group.families.insert(name.into(), stored);
+        assert!(
+            previous.is_none(),
+            "a family is removed before it is replaced"
+        );
+    }
+
+    fn remove_family(&mut self, id: GroupId, name: &str) {
+        let group = self.groups[id as usize].as_mut().expect("group exists");
+        let stored = group.families.remove(name).expect("removed family exists");
+        self.unindex_family(id, name, &stored.family);
+    }
+
+    fn unindex_family(&mut self, id: GroupId, name: &str, family: &Family<'static>) {
+        self.families.remove(name, family.mtype, id);
+        for metric in &family.metrics {
+            let hash = self.series.hash(name, &metric.labels);
+            self.series.remove(hash, id);
+        }
+    }
+}
+
+/// The grouping labels plus `instance=""` when the key has none, sorted by name: the labels
+/// of the bookkeeping series (spec §6.7).
+pub fn base_labels(key: &GroupingKey) -> Vec<Label<'static>> {
+    let mut labels: Vec<Label<'static>> = key
+        .labels()
+        .iter()
+        .map(|(n, v)| Label {
+            name: Cow::Owned(n.clone()),
+            value: Cow::Owned(v.clone()),
+        })
+        .collect();
+    if key.get("instance").is_none() {
+        labels.push(Label {
+            name: Cow::Borrowed("instance"),
+            value: Cow::Borrowed(""),
+        });
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    labels
+}
+
+fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Family<'static> {
+    let help = if name == PUSH_TIME {
+        PUSH_TIME_HELP
+    } else {
+        PUSH_FAILURE_TIME_HELP
+    };
+    Family {
+        name: Cow::Borrowed(name),
+        help: Some(Cow::Borrowed(help)),
+        mtype: MetricType::Gauge,
+        metrics: vec![Metric {
+            labels: base_labels(key),
+            value: Value::Simple(value),
+            timestamp_ms: None,
+        }],
+    }
+}
+#[cfg(test)]
+mod tests;

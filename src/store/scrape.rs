@@ -1,0 +1,231 @@
+//! A scrape of the text exposition: every family of every group merged with the server's own
+//! families, one HELP/TYPE block per name, families by name and series in upstream's order
+//! (spec §8.2, §8.3). Sample lines are never formatted here: the result is a list of byte ranges
+//! of the groups' ready fragments, stitched with a little header text.
+
+use super::fragment::{write_escaped_help, Fragment};
+use super::index::GroupId;
+use super::series::series_order;
+use super::{Rejection, Store};
+use crate::http::Chunk;
+use crate::model::{Family, Label, MetricType};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::rc::Rc;
+
+/// A finished scrape: the exposition as chunks, ready to be written as the socket drains.
+#[derive(Debug)]
+pub struct Scrape {
+    pub chunks: Vec<Chunk>,
+}
+
+/// One family's series from one place: a group's stored family, or an own family.
+struct Source<'a> {
+    family: &'a Family<'static>,
+    fragment: &'a Fragment,
+}
+
+enum Piece {
+    /// A range of the scrape's own header text.
+    Header(usize, usize),
+    Fragment(Rc<[u8]>, usize, usize),
+}
+
+impl Store {
+    /// Renders the exposition, own families included. In unchecked mode a store that may have
+    /// become inconsistent is fully checked first, and any error fails the scrape (spec §8.5).
+    pub fn scrape(&mut self, own: &[Family<'static>]) -> Result<Scrape, Rejection> {
+        if self.maybe_inconsistent {
+            let errors = self.full_check();
+            if !errors.is_empty() {
+                return Err(Rejection(errors));
+            }
+            self.maybe_inconsistent = false;
+        }
+        let own_fragments: Vec<Fragment> = own.iter().map(Fragment::render).collect();
+        let mut own_sorted: Vec<usize> = (0..own.len()).collect();
+        own_sorted.sort_by(|&a, &b| own[a].name.cmp(&own[b].name));
+
+        let mut header = Vec::new();
+        let mut pieces = Vec::new();
+        let mut stored = self.families.iter().peekable();
+        let mut own_iter = own_sorted.into_iter().peekable();
+        loop {
+            let own_name = own_iter.peek().map(|&i| &*own[i].name);
+            let stored_name = stored.peek().map(|(n, _)| *n);
+            let (name, own_index, carriers) = match (own_name, stored_name) {
+                (None, None) => break,
+                (Some(o), Some(s)) if o == s => {
+                    let (_, entry) = stored.next().expect("peeked");
+                    (o, own_iter.next(), Some(&entry.carriers))
+                }
+                (Some(o), s) if s.is_none_or(|s| o < s) => (o, own_iter.next(), None),
+                (_, Some(s)) => {
+                    let (_, entry) = stored.next().expect("peeked");
+                    (s, None, Some(&entry.carriers))
+                }
+                (Some(_), None) => unreachable!("handled by the arm above"),
+            };
+            let mut sources = Vec::new();
+            if let Some(i) = own_index {
+                sources.push(Source {
+                    family: &own[i],
+                    fragment: &own_fragments[i],
+                });
+            }
+            for &g in carriers.into_iter().flatten() {
+                let s = &self.group_by_id(g).families[name];
+                sources.push(Source {
+                    family: &s.family,
+                    fragment: &s.fragment,
+                });
+            }
+            if sources.iter().all(|s| s.family.metrics.is_empty()) {
+                continue;
+            }
+            let (help, mtype) = match own_index {
+                Some(i) => (own[i].help.as_deref(), own[i].mtype),
+                None => (
+                    self.chosen_help(name, carriers.into_iter().flatten()),
+                    sources[0].family.mtype,
+                ),
+            };
+            let start = header.len();
+            write_header(&mut header, name, help, mtype);
+            pieces.push(Piece::Header(start, header.len()));
+            merge_series(&sources, &mut pieces);
+        }
+        let header: Rc<[u8]> = header.into();
+        let chunks = pieces
+            .into_iter()
+            .map(|p| match p {
+                Piece::Header(start, end) => Chunk {
+                    buf: header.clone(),
+                    start,
+                    end,
+                },
+                Piece::Fragment(buf, start, end) => Chunk { buf, start, end },
+            })
+            .collect();
+        Ok(Scrape { chunks })
+    }
+
+    /// Spec §17 R4: the HELP of the group with the smallest grouping key that has a non-empty
+    /// one; failing that an empty HELP if any group has one; else none.
+    fn chosen_help<'a>(
+        &'a self,
+        name: &str,
+        carriers: impl Iterator<Item = &'a GroupId>,
+    ) -> Option<&'a str> {
+        let mut best: Option<(&crate::grouping::GroupingKey, &str)> = None;
+        let mut any_empty = false;
+        for &g in carriers {
+            let group = self.group_by_id(g);
+            match group.families[name].family.help.as_deref() {
+                Some("") => any_empty = true,
+                Some(help) if best.is_none_or(|(k, _)| group.key < *k) => {
+                    best = Some((&group.key, help))
+                }
+                _ => {}
+            }
+        }
+        best.map(|(_, h)| h).or(any_empty.then_some(""))
+    }
+}
+
+fn write_header(out: &mut Vec<u8>, name: &str, help: Option<&str>, mtype: MetricType) {
+    if let Some(help) = help {
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        write_escaped_help(out, help);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"# TYPE ");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(mtype.text_name().as_bytes());
+    out.push(b'\n');
+}
+
+/// The head of one source in the k-way merge; ordered so the max-heap pops the smallest series.
+struct Head<'a> {
+    labels: &'a [Label<'static>],
+    source: usize,
+    index: usize,
+}
+
+impl Ord for Head<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        series_order(other.labels, self.labels).then_with(|| other.source.cmp(&self.source))
+    }
+}
+impl PartialOrd for Head<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Head<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Head<'_> {}
+
+/// Appends the series of all sources in series order. Each source is already sorted, so one
+/// source is a single range and several are a k-way merge; consecutive series of one source
+/// become one range.
+fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
+    let nonempty: Vec<&Source<'_>> = sources
+        .iter()
+        .filter(|s| !s.family.metrics.is_empty())
+        .collect();
+    if let [only] = nonempty.as_slice() {
+        let text = &only.fragment.text;
+        pieces.push(Piece::Fragment(text.clone(), 0, text.len()));
+        return;
+    }
+    let mut heap: BinaryHeap<Head<'_>> = nonempty
+        .iter()
+        .enumerate()
+        .map(|(source, s)| Head {
+            labels: &s.family.metrics[0].labels,
+            source,
+            index: 0,
+        })
+        .collect();
+    let mut open: Option<(usize, usize, usize)> = None; // (source, start, end) not yet pushed
+    while let Some(head) = heap.pop() {
+        let src = nonempty[head.source];
+        let (start, end) = src.fragment.series_range(head.index);
+        open = match open {
+            Some((s, open_start, open_end)) if s == head.source && open_end == start => {
+                Some((s, open_start, end))
+            }
+            Some((s, open_start, open_end)) => {
+                pieces.push(Piece::Fragment(
+                    nonempty[s].fragment.text.clone(),
+                    open_start,
+                    open_end,
+                ));
+                Some((head.source, start, end))
+            }
+            None => Some((head.source, start, end)),
+        };
+        let next = head.index + 1;
+        if let Some(metric) = src.family.metrics.get(next) {
+            heap.push(Head {
+                labels: &metric.labels,
+                source: head.source,
+                index: next,
+            });
+        }
+    }
+    if let Some((s, start, end)) = open {
+        pieces.push(Piece::Fragment(
+            nonempty[s].fragment.text.clone(),
+            start,
+            end,
+        ));
+    }
+}
