@@ -1,20 +1,23 @@
-//! Go's `strconv.Quote` (the `%q` verb) for messages that must read exactly like upstream's,
-//! e.g. `parse ":bad": missing protocol scheme` or a log value with a space in it. It owns the
-//! escaping rules only; it never decides *whether* a value needs quoting (callers do).
+//! Go's `%q` and `%c` formatting, for messages and log values that must read exactly like
+//! upstream's. It owns the escaping rules only; callers decide whether a value needs quoting.
 //!
-//! Input is bytes because Go strings may hold invalid UTF-8: each invalid byte becomes `\xHH`.
+//! Upstream quotes the offending token with `%q` (a Go string: invalid UTF-8 bytes as `\xff`,
+//! non-printable characters as `\u00a0`) and single bytes with `%q`/`%c`, which treat the byte as
+//! the code point U+0000..U+00FF (so byte 0xff prints as `'ÿ'`; `%c` is then just
+//! `char::from`). Only messages use this.
 
 use std::fmt::Write;
 
-/// `strconv.Quote(s)`: `"` + escaped text + `"`.
+/// `%q` of a Go string (`strconv.Quote`).
 pub fn quote(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            push_escaped(&mut out, c);
+            push_escaped(&mut out, c, '"');
         }
         for b in chunk.invalid() {
+            // Go decodes an invalid sequence one byte at a time, escaping each.
             let _ = write!(out, "\\x{b:02x}");
         }
     }
@@ -22,60 +25,102 @@ pub fn quote(bytes: &[u8]) -> String {
     out
 }
 
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '"' | '\\' => {
-            out.push('\\');
-            out.push(c);
-        }
-        _ if is_print(c) => out.push(c),
-        '\u{7}' => out.push_str("\\a"),
-        '\u{8}' => out.push_str("\\b"),
-        '\u{c}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{b}' => out.push_str("\\v"),
-        _ if (c as u32) < 0x20 || c == '\u{7f}' => {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        }
-        _ if (c as u32) < 0x10000 => {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        }
-        _ => {
-            let _ = write!(out, "\\U{:08x}", c as u32);
-        }
+/// `%q` of a Go byte (`strconv.QuoteRune` of the byte's code point).
+pub fn quote_byte(b: u8) -> String {
+    let mut out = String::with_capacity(8);
+    out.push('\'');
+    push_escaped(&mut out, char::from(b), '\'');
+    out.push('\'');
+    out
+}
+
+fn push_escaped(out: &mut String, c: char, quote: char) {
+    if c == quote || c == '\\' {
+        out.push('\\');
+        out.push(c);
+        return;
     }
+    if is_print(c) {
+        out.push(c);
+        return;
+    }
+    let _ = match c {
+        '\x07' => out.write_str("\\a"),
+        '\x08' => out.write_str("\\b"),
+        '\x0c' => out.write_str("\\f"),
+        '\n' => out.write_str("\\n"),
+        '\r' => out.write_str("\\r"),
+        '\t' => out.write_str("\\t"),
+        '\x0b' => out.write_str("\\v"),
+        c if c < ' ' || c == '\x7f' => write!(out, "\\x{:02x}", c as u32),
+        c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32),
+        c => write!(out, "\\U{:08x}", c as u32),
+    };
 }
 
 /// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
 ///
-/// Exact for ASCII. Beyond ASCII the standard library has no general-category tables, so this
-/// rejects what Go rejects in practice — controls (Cc), every space but U+0020 (Zs, Zl, Zp),
-/// the format characters (Cf) and private-use code points — and accepts the rest, including
-/// unassigned code points Go would escape. Only the look of a quoted message depends on it.
+/// Rust's `Debug` escaping leaves a character alone exactly when core's printable table says so,
+/// and that table is generated with the same definition (everything except Zs other than the
+/// space, Zl, Zp, Cc, Cf, Cs, Co and unassigned code points). Only the first character of a
+/// string is also escaped for being a grapheme extender, so the character is checked in second
+/// position. The two sides can differ only for code points assigned in a Unicode version one of
+/// them does not know yet.
 pub fn is_print(c: char) -> bool {
     if c.is_ascii() {
         return (' '..='~').contains(&c);
     }
-    !(c.is_control() || c.is_whitespace() || is_format(c) || is_private_use(c))
-}
-
-/// The Unicode `Cf` (format) code points.
-fn is_format(c: char) -> bool {
-    matches!(c as u32,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
-        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
-        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
-}
-
-fn is_private_use(c: char) -> bool {
-    matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
+    let mut buf = [b'a'; 5];
+    let len = 1 + c.encode_utf8(&mut buf[1..]).len();
+    std::str::from_utf8(&buf[..len]).is_ok_and(|s| s.escape_debug().nth(1) != Some('\\'))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_quote_like_go() {
+        let table: &[(&[u8], &str)] = &[
+            (b"", r#""""#),
+            (b"plain", r#""plain""#),
+            (b"a\"b\\c", r#""a\"b\\c""#),
+            (b"1\r", r#""1\r""#),
+            (b"\t\n\x07\x08\x0c\x0b", r#""\t\n\a\b\f\v""#),
+            (b"\x00\x01\x7f", r#""\x00\x01\x7f""#),
+            (b"\xff", r#""\xff""#),
+            (b"a\xe2\x82b", r#""a\xe2\x82b""#),
+            ("é'".as_bytes(), "\"é'\""),
+            ("\u{a0}\u{ad}\u{200b}".as_bytes(), r#""\u00a0\u00ad\u200b""#),
+            ("\u{301}".as_bytes(), "\"\u{301}\""),
+            ("\u{e0001}".as_bytes(), r#""\U000e0001""#),
+        ];
+        for &(input, want) in table {
+            assert_eq!(quote(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn bytes_quote_like_go() {
+        // The last three are verified against upstream 1.5.1 error messages.
+        let table: &[(u8, &str)] = &[
+            (b'x', "'x'"),
+            (b'\'', r"'\''"),
+            (b'"', "'\"'"),
+            (b'\\', r"'\\'"),
+            (b'\n', r"'\n'"),
+            (0x01, r"'\x01'"),
+            (0x80, r"'\u0080'"),
+            (0xff, "'ÿ'"),
+        ];
+        for &(input, want) in table {
+            assert_eq!(quote_byte(input), want, "{input:#x}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod strconv_quote_tests {
     use super::*;
 
     #[test]

@@ -16,7 +16,7 @@
 //! text. A repeated name overwrites the earlier value; the job segment overrides a `job` pair.
 
 use crate::base64;
-use crate::goquote::go_quote;
+use crate::go_quote::quote as go_quote;
 use std::cmp::Ordering;
 use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;

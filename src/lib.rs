@@ -10,7 +10,6 @@ pub mod config;
 pub mod duration;
 pub mod float_format;
 pub mod go_quote;
-pub mod goquote;
 pub mod grouping;
 pub mod handlers;
 pub mod http;

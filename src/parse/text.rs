@@ -42,7 +42,6 @@
 mod cursor;
 mod number;
 mod problem;
-mod quote;
 mod table;
 #[cfg(test)]
 mod tests;

@@ -55,8 +55,10 @@ def test_version_on_stdout():
 def test_help_on_stdout(flag):
     code, out, _ = run(harness.OURS_BIN, flag)
     assert code == 0
+    # Kingpin 2.4 (upstream 1.11) shows boolean flags as `--[no-]name`.
     for name in ("--web.listen-address", "--web.telemetry-path", "--persistence.file",
-                 "--push.disable-consistency-check", "--push.enable-utf8-names", "--log.level"):
+                 "--[no-]push.disable-consistency-check", "--[no-]push.enable-utf8-names",
+                 "--log.level"):
         assert name in out, f"{flag} does not mention {name}"
 
 

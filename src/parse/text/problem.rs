@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::quote::{quote, quote_byte};
+use crate::go_quote::{quote, quote_byte};
 
 /// The body ended inside a line: upstream's only way to say "no final newline".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
