@@ -21,8 +21,9 @@ pub(super) const FCOMMENT: u8 = 0x10;
 /// The fixed part of a member header.
 pub(super) const HEADER_BYTES: usize = 10;
 
-/// Fastest level: the loop's time is the scarce resource; the ratio on exposition text stays
-/// close to Go's default level (see `benches/gzip_scrape.rs`).
+/// The fastest level: the loop's time is the scarce resource. On exposition text it deflates
+/// about seven times faster than level 6 (Go's default) for about a fifth more bytes
+/// (`benches/gzip_scrape.rs`).
 const LEVEL: u8 = 1;
 /// No flags, no modification time, XFL 4 ("fastest algorithm", RFC 1952), OS 255 (unknown),
 /// as Go's `gzip.Writer` writes at its fastest level.
