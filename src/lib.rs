@@ -6,6 +6,7 @@ pub mod base64;
 pub mod build_info;
 pub mod civil_time;
 pub mod clock;
+pub mod compress;
 pub mod config;
 pub mod duration;
 pub mod float_format;

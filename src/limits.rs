@@ -12,8 +12,12 @@ use std::time::Duration;
 pub const HEADER_BYTES_MAX: usize = 1 << 20;
 /// Most header fields in one request (httparse needs a fixed array); past it → 431.
 pub const HEADER_COUNT_MAX: usize = 128;
-/// Largest request body after de-chunking, and after decompression (→ 413).
+/// Largest request body after de-chunking (→ 413).
 pub const BODY_BYTES_MAX: usize = 64 << 20;
+/// Largest pushed body after undoing its `Content-Encoding` (gzip, snappy), where a few KiB can
+/// claim gigabytes (→ 413). The same figure as the body limit: what may arrive plain may also
+/// arrive compressed.
+pub const DECODED_BODY_BYTES_MAX: usize = BODY_BYTES_MAX;
 /// Most open client connections; one more is answered 503 and closed.
 pub const CONNECTIONS_MAX: usize = 4096;
 /// How long a keep-alive connection may sit idle between requests before it is closed.

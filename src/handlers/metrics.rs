@@ -3,7 +3,8 @@
 
 use super::replies::TEXT_PLAIN;
 use super::App;
-use crate::http::{Body, Response};
+use crate::compress;
+use crate::http::{Body, Request, Response};
 use crate::log;
 use crate::own_metrics::Gathered;
 
@@ -11,16 +12,20 @@ use crate::own_metrics::Gathered;
 const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 
 impl App {
-    pub(super) fn metrics(&mut self) -> Response {
+    pub(super) fn metrics(&mut self, req: &Request<'_>) -> Response {
         let process = crate::process::read();
         let own = self.own.gather(&Gathered {
             build_labels: &self.build_labels,
             process: &process,
         });
         match self.store.scrape(&own) {
-            Ok(scrape) => Response::new(200)
-                .header("Content-Type", TEXT_CONTENT_TYPE)
-                .body(Body::Chunks(scrape.chunks)),
+            Ok(scrape) => {
+                let response = Response::new(200)
+                    .header("Content-Type", TEXT_CONTENT_TYPE)
+                    .body(Body::Chunks(scrape.chunks));
+                // Spec §8.6: only a successful exposition is ever compressed.
+                compress::gzip_if_accepted(req, response)
+            }
             Err(rejection) => {
                 log::error("error gathering metrics", &[("err", &rejection)]);
                 let body = format!("An error has occurred while serving metrics:\n\n{rejection}\n");

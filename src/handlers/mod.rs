@@ -48,7 +48,7 @@ impl App {
 
     fn dispatch(&mut self, req: &Request<'_>, endpoint: Endpoint, params: &[Vec<u8>]) -> Response {
         match endpoint {
-            Endpoint::Metrics => self.metrics(),
+            Endpoint::Metrics => self.metrics(req),
             Endpoint::Push {
                 replace,
                 job_base64,

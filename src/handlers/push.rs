@@ -4,8 +4,10 @@
 use super::replies::error;
 use super::App;
 use crate::clock::Timestamp;
+use crate::compress;
 use crate::grouping::GroupingKey;
 use crate::http::{Request, Response};
+use crate::limits::DECODED_BODY_BYTES_MAX;
 use crate::parse::text::{self, TextOptions};
 use crate::{log, model::Family};
 use std::time::Instant;
@@ -42,7 +44,9 @@ impl App {
             Ok(key) => key,
             Err(response) => return response,
         };
-        let families = match self.parse_body(req) {
+        // Holds a decompressed body while the families borrow from it.
+        let mut decoded = Vec::new();
+        let families = match self.parse_body(req, &mut decoded) {
             Ok(families) => families,
             Err(response) => return response,
         };
@@ -87,22 +91,25 @@ impl App {
         })
     }
 
-    fn parse_body<'r>(&self, req: &'r Request<'_>) -> Result<Vec<Family<'r>>, Response> {
-        if let Some(encoding) = req.header("content-encoding") {
-            if encoding.eq_ignore_ascii_case(b"gzip") || encoding.eq_ignore_ascii_case(b"snappy") {
-                return Err(error(
-                    415,
-                    "compressed request bodies are not supported yet",
-                ));
-            }
-        }
+    fn parse_body<'r>(
+        &self,
+        req: &'r Request<'_>,
+        decoded: &'r mut Vec<u8>,
+    ) -> Result<Vec<Family<'r>>, Response> {
+        let content_encoding = req.header("content-encoding");
+        let body =
+            compress::decoded_body(content_encoding, req.body, decoded, DECODED_BODY_BYTES_MAX)
+                .map_err(|e| {
+                    log::debug("failed to decode body", &[("err", &e)]);
+                    error(e.status(), &e.to_string())
+                })?;
         if req.header("content-type").is_some_and(is_protobuf) {
             return Err(error(415, "protobuf request bodies are not supported yet"));
         }
         let opts = TextOptions {
             utf8_names: self.config.enable_utf8_names,
         };
-        text::parse(req.body, opts).map_err(|e| {
+        text::parse(body, opts).map_err(|e| {
             log::debug("failed to parse text", &[("err", &e)]);
             error(400, &e.to_string())
         })

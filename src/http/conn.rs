@@ -14,8 +14,8 @@ use super::chunked::{ChunkedDecoder, ChunkedError, Decoded};
 use super::date::DateCache;
 use super::error::RequestError;
 use super::head::{self, Framing, Head, HeaderScratch};
-use super::message::{Method, Request, Service};
-use super::output::Output;
+use super::message::{Body, BodySource, Method, Request, Response, Service};
+use super::output::{Output, StreamFraming};
 use super::response::{self, ConnectionHeader, HeadFields};
 use crate::limits::Limits;
 use mio::net::TcpStream;
@@ -256,7 +256,7 @@ impl Connection {
             return self.drop_input(now);
         }
         let budget_spent = !written.blocked && !self.output.is_empty();
-        let resumable = self.stalled && self.output.pending_bytes() <= pending_output_bytes_max;
+        let resumable = self.stalled && !self.output.is_backlogged(pending_output_bytes_max);
         if budget_spent || resumable {
             return Progress::Again;
         }
@@ -305,7 +305,10 @@ impl Connection {
     fn process<S: Service>(&mut self, cx: &mut Context<'_>, service: &mut S) {
         self.stalled = false;
         while !self.closing {
-            if self.output.pending_bytes() > cx.limits.pending_output_bytes_max {
+            if self
+                .output
+                .is_backlogged(cx.limits.pending_output_bytes_max)
+            {
                 self.stalled = true;
                 return;
             }
@@ -578,27 +581,75 @@ fn answer<S: Service>(
         peer,
     };
     let response = service.handle(&request);
-    let close =
+    let mut close =
         !head.keep_alive || response.close || cx.shutting_down || service.shutdown_requested();
+    let Response {
+        status,
+        mut headers,
+        body,
+        ..
+    } = response;
+    let has_body = response::has_body(status);
+    let sends_body = has_body && method != Method::Head;
+    let (body, stream) = start_stream(body, has_body);
+    let framing = if head.version_minor == 0 {
+        StreamFraming::Raw
+    } else {
+        StreamFraming::Chunked
+    };
+    if stream.is_some() && sends_body {
+        match framing {
+            // Nothing but the end of the connection can tell an HTTP/1.0 client where it ends.
+            StreamFraming::Raw => close = true,
+            StreamFraming::Chunked => headers.push(("Transfer-Encoding", "chunked".into())),
+        }
+    }
     // HTTP/1.0 closes unless told otherwise, HTTP/1.1 stays open unless told otherwise.
     let connection = match (close, head.version_minor) {
         (true, 0) | (false, 1..) => ConnectionHeader::Omit,
         (true, _) => ConnectionHeader::Close,
         (false, 0) => ConnectionHeader::KeepAlive,
     };
-    let has_body = response::has_body(response.status);
     let fields = HeadFields {
         version_minor: head.version_minor,
-        status: response.status,
+        status,
         date: cx.date.get(),
-        content_length: has_body.then(|| response.body.len()),
+        content_length: if has_body && stream.is_none() {
+            body.known_len()
+        } else {
+            None
+        },
         connection,
     };
-    output.push_with(|out| response::write_head(out, fields, &response.headers));
-    if has_body && method != Method::Head {
-        output.push_body(response.body);
+    output.push_with(|out| response::write_head(out, fields, &headers));
+    if sends_body {
+        match stream {
+            Some((source, first)) => output.push_stream(source, framing, first),
+            None => output.push_body(body),
+        }
     }
     close
+}
+
+/// A streamed body under way: its source and its first piece, not yet queued.
+type Started = (Box<dyn BodySource>, Vec<u8>);
+
+/// Takes the first piece of a streamed body before its head is written: a body that is
+/// complete after it becomes an ordinary body with a `Content-Length`; a longer one comes back
+/// with that piece. A status without a body drops the stream.
+fn start_stream(body: Body, has_body: bool) -> (Body, Option<Started>) {
+    match body {
+        Body::Stream(mut source) if has_body => {
+            let mut first = Vec::new();
+            if source.fill(&mut first) {
+                (Body::Bytes(first), None)
+            } else {
+                (Body::Empty, Some((source, first)))
+            }
+        }
+        Body::Stream(_) => (Body::Empty, None),
+        body => (body, None),
+    }
 }
 
 #[cfg(test)]

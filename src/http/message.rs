@@ -3,9 +3,11 @@
 //!
 //! A `Request` borrows everything from the connection's buffers and lives only for the
 //! synchronous call of [`Service::handle`]; a `Response` owns its bytes, or shares immutable
-//! fragments (`Rc<[u8]>`) so that a large scrape can be sent while the store moves on.
+//! fragments (`Rc<[u8]>`) so that a large scrape can be sent while the store moves on, or
+//! hands over a [`BodySource`] that produces the body piece by piece as the socket drains.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
@@ -101,20 +103,37 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// Shared fragments written in order; a scrape is a list of ready pieces of the store.
     Chunks(Vec<Chunk>),
+    /// Produced as the socket drains, length unknown in advance: sent with
+    /// `Transfer-Encoding: chunked` to HTTP/1.1 clients and delimited by closing the connection
+    /// for HTTP/1.0 ones, unless the whole body comes out of the first `fill` (then it gets a
+    /// `Content-Length`, as Go does for a handler that finishes within its buffer).
+    Stream(Box<dyn BodySource>),
 }
 
 impl Body {
-    pub fn len(&self) -> usize {
-        match self {
+    /// The body's length, or `None` while it is a stream.
+    pub fn known_len(&self) -> Option<usize> {
+        Some(match self {
             Body::Empty => 0,
             Body::Static(b) => b.len(),
             Body::Bytes(b) => b.len(),
             Body::Chunks(c) => c.iter().map(|c| c.as_slice().len()).sum(),
-        }
+            Body::Stream(_) => return None,
+        })
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+/// A response body made on demand, for bodies whose making costs enough work (compressing a
+/// scrape) that doing it all at once would hold up the loop.
+pub trait BodySource {
+    /// Appends the next piece of the body to `out`: a bounded amount of work and of bytes,
+    /// possibly none. Returns true when the body is complete; `fill` is then not called again.
+    fn fill(&mut self, out: &mut Vec<u8>) -> bool;
+}
+
+impl fmt::Debug for dyn BodySource + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodySource")
     }
 }
 

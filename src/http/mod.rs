@@ -12,4 +12,4 @@ pub mod message;
 pub mod output;
 pub mod response;
 
-pub use message::{Body, Chunk, HeaderValue, Method, Request, Response, Service};
+pub use message::{Body, BodySource, Chunk, HeaderValue, Method, Request, Response, Service};

@@ -3,7 +3,7 @@
 //! or `recv_timeout`, so a broken server fails a test instead of hanging it.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use pushgateway::http::{Body, Chunk, Request, Response, Service};
+use pushgateway::http::{Body, BodySource, Chunk, Request, Response, Service};
 use pushgateway::limits::Limits;
 use pushgateway::reactor::Server;
 use std::io::{self, Read, Write};
@@ -30,10 +30,13 @@ pub struct Counters {
     /// `handled` as of the last `before_flush`.
     pub committed: AtomicUsize,
     pub ticks: AtomicUsize,
+    /// Bytes produced so far by `/stream/N` bodies.
+    pub streamed: AtomicUsize,
 }
 
 /// Echoes `METHOD TARGET vMINOR BODYLEN\n` then the body, with `X-Seq: <requests so far>`. `/big/N` answers N bytes of
-/// shared chunks, `/close` asks for the connection to close, `/quit` shuts the server down.
+/// shared chunks, `/stream/N` the same N bytes produced a piece at a time, `/close` asks for
+/// the connection to close, `/quit` shuts the server down.
 pub struct Echo {
     quit: bool,
     counters: Arc<Counters>,
@@ -56,6 +59,14 @@ impl Service for Echo {
                 left -= end;
             }
             return Response::new(200).body(Body::Chunks(chunks));
+        }
+        if let Some(n) = req.target.strip_prefix("/stream/") {
+            let source = Counting {
+                offset: 0,
+                len: n.parse().unwrap_or(0),
+                counters: self.counters.clone(),
+            };
+            return Response::new(200).body(Body::Stream(Box::new(source)));
         }
         if req.target == "/quit" {
             self.quit = true;
@@ -88,6 +99,25 @@ impl Service for Echo {
 
     fn shutdown_requested(&self) -> bool {
         self.quit
+    }
+}
+
+/// The `/big/N` bytes, `BIG_PIECE` per fill, counted in `Counters::streamed`.
+struct Counting {
+    offset: usize,
+    len: usize,
+    counters: Arc<Counters>,
+}
+
+impl BodySource for Counting {
+    fn fill(&mut self, out: &mut Vec<u8>) -> bool {
+        let end = self.len.min(self.offset + BIG_PIECE);
+        out.extend((self.offset..end).map(big_byte));
+        self.counters
+            .streamed
+            .fetch_add(end - self.offset, Ordering::SeqCst);
+        self.offset = end;
+        self.offset == self.len
     }
 }
 
@@ -233,7 +263,7 @@ impl Client {
         self.pending.drain(..n).collect()
     }
 
-    /// Reads one response (the server always sends Content-Length, or a status without a body).
+    /// Reads one response framed by Content-Length or chunked (or a status without a body).
     pub fn response(&mut self) -> Reply {
         self.response_to(false)
     }
@@ -259,10 +289,15 @@ impl Client {
         let status = status_line[9..12].parse().expect("status code");
         let mut headers = Vec::new();
         let mut length = 0;
+        let mut chunked = false;
         for line in lines {
             let (name, value) = line.split_once(": ").expect("header line");
             if name == "Content-Length" {
                 length = value.parse().expect("Content-Length");
+            }
+            if name == "Transfer-Encoding" {
+                assert_eq!(value, "chunked");
+                chunked = true;
             }
             if name != "Date" {
                 headers.push((name.to_string(), value.to_string()));
@@ -273,6 +308,8 @@ impl Client {
         }
         let body = if head_request {
             Vec::new()
+        } else if chunked {
+            self.read_chunked()
         } else {
             self.read_exact(length)
         };
@@ -281,6 +318,35 @@ impl Client {
             status,
             headers,
             body,
+        }
+    }
+
+    /// Reads a chunked body strictly as the server frames it: lower-case hex sizes without
+    /// leading zeros or extensions, no empty chunk but the last, no trailers.
+    pub fn read_chunked(&mut self) -> Vec<u8> {
+        let mut body = Vec::new();
+        loop {
+            let line_end = loop {
+                if let Some(i) = self.pending.windows(2).position(|w| w == b"\r\n") {
+                    break i;
+                }
+                assert!(self.pending.len() < 32, "no chunk-size line");
+                assert!(self.fill(), "end of stream inside a chunk-size line");
+            };
+            let line = String::from_utf8(self.pending.drain(..line_end + 2).collect()).unwrap();
+            let size = line.trim_end();
+            assert!(
+                size == "0" || !size.starts_with('0'),
+                "leading zeros in chunk size {size:?}"
+            );
+            assert_eq!(size, size.to_ascii_lowercase());
+            let size = usize::from_str_radix(size, 16).expect("hex chunk size");
+            let data = self.read_exact(size + 2);
+            assert_eq!(&data[size..], b"\r\n", "chunk data not followed by CRLF");
+            if size == 0 {
+                return body;
+            }
+            body.extend_from_slice(&data[..size]);
         }
     }
 

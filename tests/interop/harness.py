@@ -468,3 +468,49 @@ def pb_family(name, typ, metrics, help_text=None):
     msg += _field_varint(3, typ)
     msg += b"".join(_field_bytes(4, m) for m in metrics)
     return _varint(len(msg)) + msg
+
+
+# ---------------------------------------------------------------------------------------------
+# Snappy framed format (Content-Encoding: snappy), built by hand: python-snappy is not needed.
+
+SNAPPY_STREAM_IDENTIFIER = b"\xff\x06\x00\x00sNaPpY"
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), bit by bit: the checksum of the snappy framing format."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def snappy_chunk(kind, data, block=None, corrupt_crc=False):
+    """One data chunk (kind 0: compressed `block`, kind 1: `data` as is) with the masked
+    CRC-32C of the uncompressed `data`."""
+    crc = crc32c(data)
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    if corrupt_crc:
+        masked ^= 1
+    payload = masked.to_bytes(4, "little") + (data if block is None else block)
+    return bytes([kind]) + len(payload).to_bytes(3, "little") + payload
+
+
+def snappy_framed(data, corrupt_crc=False):
+    """A framed stream of uncompressed chunks (64 KiB each), which every reader accepts."""
+    chunks = (snappy_chunk(1, data[i:i + 65536], corrupt_crc=corrupt_crc) for i in range(0, len(data), 65536))
+    return SNAPPY_STREAM_IDENTIFIER + b"".join(chunks)
+
+
+def snappy_zeros_block():
+    """A compressed snappy block of 65536 zero bytes (~3 KiB): a one-byte literal, then copies
+    of 64 bytes (and one of 63) at offset 1. The building brick of a snappy bomb."""
+    block = bytearray(b"\x80\x80\x04")  # varint 65536
+    block += b"\x00\x00"  # literal of length 1: one zero byte
+    left = 65535
+    while left:
+        n = min(left, 64)
+        block += bytes([((n - 1) << 2) | 2, 1, 0])  # copy with a 2-byte offset of 1
+        left -= n
+    return bytes(block)

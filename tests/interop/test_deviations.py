@@ -3,6 +3,7 @@
 Upstream fails every test here on purpose: that is what makes them deviations.
 """
 
+import gzip
 import os
 import socket
 import subprocess
@@ -129,6 +130,34 @@ def test_r6_protobuf_metric_name_validated(ours, family):
     assert resp.status == 400, resp.text
     text = scrape_ok(ours)
     assert family not in [name for (name, _, _, _) in harness.normalize_text(text)]
+
+
+# --- R7: a compressed body is limited by its decoded size -----------------------------------------
+
+DECODED_BODY_BYTES_MAX = 64 << 20
+
+
+def _gzip_bomb():
+    return gzip.compress(b"\0" * (DECODED_BODY_BYTES_MAX + 1), compresslevel=1)
+
+
+def _snappy_bomb():
+    block = harness.snappy_zeros_block()
+    chunk = harness.snappy_chunk(0, b"\0" * 65536, block=block)
+    return harness.SNAPPY_STREAM_IDENTIFIER + chunk * (DECODED_BODY_BYTES_MAX // 65536 + 1)
+
+
+@pytest.mark.parametrize("encoding,bomb", [("gzip", _gzip_bomb), ("snappy", _snappy_bomb)])
+def test_r7_decoded_body_limit(ours, encoding, bomb):
+    body = bomb()
+    assert len(body) < 4 << 20  # small on the wire, over the limit once decoded
+    resp = ours.push("PUT", "/metrics/job/bomb", body, {"Content-Encoding": encoding})
+    assert resp.status == 413, resp.text
+    assert resp.text == f"decompressed request body larger than {DECODED_BODY_BYTES_MAX} bytes\n"
+    text = scrape_ok(ours)
+    assert 'job="bomb"' not in text
+    # The connection and the server are fine: the next push is served.
+    assert ours.push("PUT", "/metrics/job/after", "a 1\n").status == 200
 
 
 # --- R9: a listen error exits with status 1 ----------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 import harness
 from differential import DEFAULT_HEADERS, Case, Expect, Scrape, Step, run_differential, run_expectations
-from harness import COUNTER, GAUGE, HISTOGRAM, SUMMARY, UNTYPED, pb_family, pb_metric
+from harness import COUNTER, GAUGE, HISTOGRAM, SUMMARY, UNTYPED, pb_family, pb_metric, snappy_framed
 
 
 def PUT(path, body="", headers=None, **kw):
@@ -28,6 +28,10 @@ def GET(path, headers=None, **kw):
 
 
 PB = {"Content-Type": harness.PROTOBUF_CONTENT_TYPE}
+
+
+GZ = {"Content-Encoding": "gzip"}
+SNAPPY = {"Content-Encoding": "snappy"}
 
 HIST = """# TYPE hh histogram
 hh_bucket{le="0.5"} 1
@@ -290,6 +294,38 @@ CASES = [
     Case("gzip-other-encoding-ignored", [PUT("/metrics/job/z", b"gz 1\n", {"Content-Encoding": "deflate"})]),
     Case("gzip-uppercase-1.6", [PUT("/metrics/job/z", gzip.compress(b"gz 1\n"), {"Content-Encoding": "GZIP"})],
          since="1.6.0", expect=Expect(status=[200], lines=['gz{instance="",job="z"} 1'])),
+    Case("gzip-empty-body", [PUT("/metrics/job/z", b"", GZ)]),
+    Case("gzip-concatenated-members", [PUT("/metrics/job/z", gzip.compress(b"gz 1\n") + gzip.compress(b"gy 2\n"), GZ)]),
+    Case("gzip-syntax-error-inside", [PUT("/metrics/job/z", gzip.compress(b"gz 1\ngz{ 2\n"), GZ)]),
+    Case("gzip-then-post", [PUT("/metrics/job/z", "a 1\nb 2\n"), POST("/metrics/job/z", gzip.compress(b"b 3\n"), GZ)]),
+    # 1.5.1's text parser ends quietly at a read error that falls on a line boundary (and stores
+    # the lines before it); prometheus/common fixed that in 2023 (#444), before upstream 1.6.0.
+    Case("gzip-truncated-trailer-1.6", [PUT("/metrics/job/z", gzip.compress(b"gz 1\n")[:-4], GZ)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "unexpected EOF\n"}, absent=["gz"])),
+    Case("gzip-bad-checksum-1.6", [PUT("/metrics/job/z", gzip.compress(b"gz 1\n")[:-8] + b"\0\0\0\0" + gzip.compress(b"gz 1\n")[-4:], GZ)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "gzip: invalid checksum\n"}, absent=["gz"])),
+    Case("gzip-trailing-garbage-1.6", [PUT("/metrics/job/z", gzip.compress(b"gz 1\n") + b"x" * 20, GZ)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "gzip: invalid header\n"}, absent=["gz"])),
+    # --- snappy (framed), accepted since 1.6.0; 1.5.1 parses the framed bytes as text ---------------
+    Case("snappy-body-1.6", [PUT("/metrics/job/s", snappy_framed(b"sn 1\nsm{a=\"b\"} 2\n"), SNAPPY)],
+         since="1.6.0", expect=Expect(status=[200], lines=['sn{instance="",job="s"} 1', 'sm{a="b",instance="",job="s"} 2'])),
+    Case("snappy-uppercase-1.6", [PUT("/metrics/job/s", snappy_framed(b"sn 1\n"), {"Content-Encoding": "SNAPPY"})],
+         since="1.6.0", expect=Expect(status=[200], lines=['sn{instance="",job="s"} 1'])),
+    Case("snappy-many-chunks-1.6", [PUT("/metrics/job/s", snappy_framed(b"".join(b"sn_%d %d\n" % (i, i) for i in range(20000))), SNAPPY)],
+         since="1.6.0", expect=Expect(status=[200], lines=['sn_0{instance="",job="s"} 0', 'sn_19999{instance="",job="s"} 19999'])),
+    Case("snappy-compressed-chunk-1.6", [PUT("/metrics/job/s", harness.SNAPPY_STREAM_IDENTIFIER + harness.snappy_chunk(
+        0, b"sn_" + b"a" * 12 + b" 1\n", block=b"\x12\x0csn_a\x2a\x01\x00\x08 1\n") + harness.snappy_chunk(1, b"sm 2\n"), SNAPPY)],
+         since="1.6.0", expect=Expect(status=[200], lines=['sn_aaaaaaaaaaaa{instance="",job="s"} 1', 'sm{instance="",job="s"} 2'])),
+    Case("snappy-empty-body-1.6", [PUT("/metrics/job/s", b"", SNAPPY)],
+         since="1.6.0", expect=Expect(status=[200])),
+    Case("snappy-bad-checksum-1.6", [PUT("/metrics/job/s", snappy_framed(b"sn 1\n", corrupt_crc=True), SNAPPY)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "snappy: corrupt input\n"}, absent=["sn"])),
+    Case("snappy-not-framed-1.6", [PUT("/metrics/job/s", b"sn 1\n", SNAPPY)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "snappy: corrupt input\n"}, absent=["sn"])),
+    Case("snappy-truncated-1.6", [PUT("/metrics/job/s", snappy_framed(b"sn 1\n")[:-2], SNAPPY)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "snappy: corrupt input\n"}, absent=["sn"])),
+    Case("snappy-reserved-chunk-1.6", [PUT("/metrics/job/s", snappy_framed(b"sn 1\n") + b"\x02\x01\x00\x00x", SNAPPY)],
+         since="1.6.0", expect=Expect(status=[400], bodies={0: "snappy: unsupported input\n"}, absent=["sn"])),
     # --- protobuf -----------------------------------------------------------------------------------
     Case("pb-all-types", [
         PUT("/metrics/job/pb",
