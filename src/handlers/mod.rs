@@ -1,11 +1,15 @@
 //! The Pushgateway behind the HTTP layer: routes each request to its handler, counts it in
 //! `pushgateway_http_requests_total`, and owns the store and the server's own metrics.
 
+mod api;
 mod lifecycle;
 mod metrics;
 mod push;
 pub mod replies;
+#[cfg(test)]
+mod test_support;
 
+use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::http::{Method, Request, Response, Service};
 use crate::log;
@@ -20,6 +24,8 @@ pub struct App {
     own: OwnMetrics,
     /// The labels of `pushgateway_build_info`.
     build_labels: Vec<(&'static str, String)>,
+    /// When the server started: `start_time` of `/api/v1/status`.
+    start_time: Timestamp,
     shutdown: bool,
 }
 
@@ -36,12 +42,14 @@ impl App {
             enable_admin_api: config.enable_admin_api,
         });
         let store = Store::new(!config.disable_consistency_check, OWN_FAMILIES);
+        let start_time = Timestamp::now();
         App {
             config,
             router,
             store,
             own: OwnMetrics::default(),
             build_labels,
+            start_time,
             shutdown: false,
         }
     }
@@ -71,8 +79,10 @@ impl App {
                 Response::new(202)
             }
             Endpoint::ApiOptions => with_cors(Response::new(200)),
-            Endpoint::Ui | Endpoint::Static | Endpoint::ApiStatus | Endpoint::ApiMetrics => {
-                replies::error(501, "the web UI and the JSON API are not implemented yet")
+            Endpoint::ApiStatus => with_cors(self.api_status()),
+            Endpoint::ApiMetrics => with_cors(self.api_metrics()),
+            Endpoint::Ui | Endpoint::Static => {
+                replies::error(501, "the web UI is not implemented yet")
             }
         }
     }
