@@ -1,16 +1,21 @@
 //! The Pushgateway behind the HTTP layer: routes each request to its handler, counts it in
 //! `pushgateway_http_requests_total`, and owns the store and the server's own metrics.
 
+mod api;
 mod lifecycle;
 mod metrics;
 mod push;
 pub mod replies;
+#[cfg(test)]
+mod test_support;
+mod ui;
 
+use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::http::{Method, Request, Response, Service};
+use crate::http::{date, Method, Request, Response, Service};
 use crate::log;
 use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
-use crate::router::{Endpoint, Routed, Router, RouterOptions};
+use crate::router::{compute_route_prefix, Endpoint, Routed, Router, RouterOptions};
 use crate::store::Store;
 
 pub struct App {
@@ -20,6 +25,13 @@ pub struct App {
     own: OwnMetrics,
     /// The labels of `pushgateway_build_info`.
     build_labels: Vec<(&'static str, String)>,
+    /// When the server started: `start_time` of `/api/v1/status` and the UI's status page.
+    start_time: Timestamp,
+    /// The external path prefix (spec §2.4): where the UI's links point, which may differ from
+    /// where the routes live when a proxy rewrites paths.
+    ext_prefix: String,
+    /// `Last-Modified` of the embedded files: the start time as an HTTP date.
+    assets_modified: String,
     shutdown: bool,
 }
 
@@ -36,12 +48,17 @@ impl App {
             enable_admin_api: config.enable_admin_api,
         });
         let store = Store::new(!config.disable_consistency_check, OWN_FAMILIES);
+        let start_time = Timestamp::now();
+        let start_secs = u64::try_from(start_time.unix_nanos / 1_000_000_000).unwrap_or(0);
         App {
+            ext_prefix: compute_route_prefix("", &config.external_url_path),
             config,
             router,
             store,
             own: OwnMetrics::default(),
             build_labels,
+            start_time,
+            assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
         }
     }
@@ -71,9 +88,10 @@ impl App {
                 Response::new(202)
             }
             Endpoint::ApiOptions => with_cors(Response::new(200)),
-            Endpoint::Ui | Endpoint::Static | Endpoint::ApiStatus | Endpoint::ApiMetrics => {
-                replies::error(501, "the web UI and the JSON API are not implemented yet")
-            }
+            Endpoint::ApiStatus => with_cors(self.api_status()),
+            Endpoint::ApiMetrics => with_cors(self.api_metrics()),
+            Endpoint::Ui => self.ui(req),
+            Endpoint::Static => self.static_file(req, params),
         }
     }
 }

@@ -44,7 +44,11 @@ pub fn redirect(status: u16, location: String, with_body: bool) -> Response {
         } else {
             "Temporary Redirect"
         };
-        let body = format!("<a href=\"{}\">{text}</a>.\n\n", html_escape(&location));
+        let mut body = String::from("<a href=\"");
+        escape_html(&mut body, &location);
+        body.push_str("\">");
+        body.push_str(text);
+        body.push_str("</a>.\n\n");
         response = response
             .header("Content-Type", "text/html; charset=utf-8")
             .body(Body::Bytes(body.into_bytes()));
@@ -59,8 +63,8 @@ pub fn bad_request() -> Response {
     response
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Appends `s` escaped as Go's `html.EscapeString` does, for text and quoted attribute values.
+pub fn escape_html(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -71,5 +75,4 @@ fn html_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }

@@ -1,0 +1,163 @@
+use super::super::test_support::{app, push, T0};
+use crate::build_info;
+use crate::config::Config;
+use crate::http::{Body, Response};
+
+fn body(response: Response) -> String {
+    assert_eq!(response.status, 200);
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(n, _)| *n == "Content-Type")
+        .map(|(_, v)| v.as_ref());
+    assert_eq!(content_type, Some("application/json"));
+    match response.body {
+        Body::Bytes(b) => String::from_utf8(b).expect("JSON is UTF-8"),
+        other => panic!("unexpected body {other:?}"),
+    }
+}
+
+const ALL_TYPES: &str = "\
+# TYPE c counter
+# HELP c A counter <b>&amp
+c{x=\"1\"} 3
+# TYPE g gauge
+g -0
+# TYPE s summary
+s{quantile=\"0.5\"} 1.5
+s{quantile=\"0.9\"} 1e+06
+s_sum 12
+s_count 7
+# TYPE h histogram
+h_bucket{le=\"0.1\"} 1
+h_bucket{le=\"1\"} 2
+h_bucket{le=\"+Inf\"} 3
+h_sum 1.5
+h_count 3
+u NaN
+# TYPE s2 summary
+s2_sum 1
+s2_count 0
+";
+
+#[test]
+fn metrics_empty_store() {
+    let app = app(Config::default());
+    assert_eq!(body(app.api_metrics()), r#"{"status":"success","data":[]}"#);
+}
+
+#[test]
+fn metrics_of_every_type_as_upstream_writes_them() {
+    // The same push on upstream 1.5.1 gave this document, apart from the time stamps.
+    let mut app = app(Config::default());
+    let group = [("job", "batch"), ("instance", "x"), ("a", "<script>")];
+    push(&mut app, &group, ALL_TYPES, T0);
+    let labels = r#"{"a":"\u003cscript\u003e","instance":"x","job":"batch"}"#;
+    let stamp = r#""time_stamp":"2025-04-09T10:02:27.716605811Z""#;
+    let want = [
+        r#"{"status":"success","data":[{"#,
+        &format!(
+            r#""c":{{{stamp},"type":"COUNTER","help":"A counter \u003cb\u003e\u0026amp","metrics":[{{"labels":{{"a":"\u003cscript\u003e","instance":"x","job":"batch","x":"1"}},"value":"3"}}]}},"#
+        ),
+        &format!(r#""g":{{{stamp},"type":"GAUGE","metrics":[{{"labels":{labels},"value":"-0"}}]}},"#),
+        &format!(
+            r#""h":{{{stamp},"type":"HISTOGRAM","metrics":[{{"buckets":{{"+Inf":"3","0.1":"1","1":"2"}},"count":"3","labels":{labels},"sum":"1.5"}}]}},"#
+        ),
+        &format!(r#""labels":{labels},"last_push_successful":true,"#),
+        &format!(
+            r#""push_failure_time_seconds":{{{stamp},"type":"GAUGE","help":"Last Unix time when changing this group in the Pushgateway failed.","metrics":[{{"labels":{labels},"value":"0"}}]}},"#
+        ),
+        &format!(
+            r#""push_time_seconds":{{{stamp},"type":"GAUGE","help":"Last Unix time when changing this group in the Pushgateway succeeded.","metrics":[{{"labels":{labels},"value":"1.7441929477166057e+09"}}]}},"#
+        ),
+        &format!(
+            r#""s":{{{stamp},"type":"SUMMARY","metrics":[{{"count":"7","labels":{labels},"quantiles":{{"0.5":"1.5","0.9":"1e+06"}},"sum":"12"}}]}},"#
+        ),
+        &format!(
+            r#""s2":{{{stamp},"type":"SUMMARY","metrics":[{{"count":"0","labels":{labels},"quantiles":{{}},"sum":"1"}}]}},"#
+        ),
+        &format!(r#""u":{{{stamp},"type":"UNTYPED","metrics":[{{"labels":{labels},"value":"NaN"}}]}}"#),
+        "}]}",
+    ]
+    .concat();
+    assert_eq!(body(app.api_metrics()), want);
+}
+
+#[test]
+fn metrics_quirks_and_order() {
+    let mut app = app(Config::default());
+    // A family named `labels` takes that key (spec §9.3 Quirk); groups come in the UI's order.
+    push(&mut app, &[("job", "b")], "labels 1\n", T0);
+    push(
+        &mut app,
+        &[("job", "a"), ("x", "")],
+        "# TYPE gh histogram\ngh_bucket{le=\"1\"} 0.5\ngh_sum 2\ngh_count 1.5\n",
+        T0 + 1,
+    );
+    let got = body(app.api_metrics());
+    let a = r#"{"gh":{"time_stamp":"2025-04-09T10:02:27.716605812Z","type":"HISTOGRAM","metrics":[{"buckets":{"1":"0.5"},"count":"1.5","labels":{"instance":"","job":"a","x":""},"sum":"2"}]},"labels":{"job":"a","x":""},"last_push_successful":true,"#;
+    let b = r#"{"labels":{"time_stamp":"2025-04-09T10:02:27.716605811Z","type":"UNTYPED","metrics":[{"labels":{"instance":"","job":"b"},"value":"1"}]},"last_push_successful":true,"#;
+    let a_at = got.find(a).unwrap_or_else(|| panic!("group a in {got}"));
+    let b_at = got.find(b).unwrap_or_else(|| panic!("group b in {got}"));
+    assert!(a_at < b_at, "{got}");
+}
+
+#[test]
+fn failed_push_shows_in_last_push_successful() {
+    let mut app = app(Config::default());
+    push(&mut app, &[("job", "j")], "# TYPE x counter\nx 1\n", T0);
+    let families = crate::parse::text::parse(b"# TYPE x gauge\nx 1\n", Default::default()).unwrap();
+    let key = super::super::test_support::key(&[("job", "j"), ("instance", "i")]);
+    // A clash with the counter in group j: rejected, so the new group records only a failure.
+    assert!(app
+        .store
+        .push(
+            &key,
+            families,
+            true,
+            crate::clock::Timestamp::from_unix_nanos(T0 + 5)
+        )
+        .is_err());
+    let got = body(app.api_metrics());
+    assert!(
+        got.contains(r#""labels":{"instance":"i","job":"j"},"last_push_successful":false,"push_failure_time_seconds":{"time_stamp":"2025-04-09T10:02:27.716605816Z""#),
+        "{got}"
+    );
+}
+
+#[test]
+fn status_document() {
+    let config = Config {
+        listen_addresses: vec![":1".into(), "[::1]:2".into()],
+        external_url: "http://example.com/a?b=<c>&d".into(),
+        ..Config::default()
+    };
+    let app = app(config);
+    for value in [
+        build_info::BRANCH,
+        build_info::BUILD_DATE,
+        build_info::BUILD_USER,
+        build_info::COMPILER_VERSION,
+        build_info::REVISION,
+        build_info::VERSION,
+    ] {
+        assert!(
+            !value.contains(['"', '\\', '<', '>', '&']),
+            "{value} needs no escaping"
+        );
+    }
+    let want = format!(
+        concat!(
+            r#"{{"status":"success","data":{{"build_information":{{"branch":"{}","buildDate":"{}","buildUser":"{}","goVersion":"{}","revision":"{}","version":"{}"}},"#,
+            r#""flags":{{"log.format":"logfmt","log.level":"info","persistence.file":"","persistence.interval":"5m0s","push.disable-consistency-check":"false","push.enable-utf8-names":"false","web.config.file":"","web.enable-admin-api":"false","web.enable-lifecycle":"false","web.external-url":"http://example.com/a?b=\u003cc\u003e\u0026d","web.listen-address":":1,[::1]:2","web.route-prefix":"","web.systemd-socket":"false","web.telemetry-path":"/metrics"}},"#,
+            r#""start_time":"2025-04-09T10:02:27.716605811Z"}}}}"#
+        ),
+        build_info::BRANCH,
+        build_info::BUILD_DATE,
+        build_info::BUILD_USER,
+        build_info::COMPILER_VERSION,
+        build_info::REVISION,
+        build_info::VERSION,
+    );
+    assert_eq!(body(app.api_status()), want);
+}
