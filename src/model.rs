@@ -72,6 +72,10 @@ pub struct Metric<'a> {
     /// A pushed timestamp in milliseconds. Pushes carrying one are rejected by the store (§6.4),
     /// so a stored metric always has `None`.
     pub timestamp_ms: Option<i64>,
+    /// For a series pushed as protobuf: its value field (key, length and message) exactly as
+    /// pushed, re-emitted by the protobuf exposition. It keeps what `value` does not model —
+    /// exemplars, created timestamps, native-histogram buckets — without a field for each.
+    pub pb_value: Option<Box<[u8]>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,6 +163,7 @@ impl Metric<'_> {
             labels: self.labels.into_iter().map(Label::into_owned).collect(),
             value: self.value,
             timestamp_ms: self.timestamp_ms,
+            pb_value: self.pb_value,
         }
     }
 }

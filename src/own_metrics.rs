@@ -218,6 +218,7 @@ fn metric(labels: Vec<Label<'static>>, value: Value) -> Metric<'static> {
         labels,
         value,
         timestamp_ms: None,
+        pb_value: None,
     }
 }
 

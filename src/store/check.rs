@@ -102,6 +102,7 @@ impl Store {
                 labels: labels.clone(),
                 value: Value::Simple(0.0),
                 timestamp_ms: None,
+                pb_value: None,
             };
             found.then(|| duplicate(name, MetricType::Gauge, &metric))
         })

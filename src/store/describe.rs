@@ -112,6 +112,7 @@ mod tests {
             ],
             value: Value::Simple(1.0),
             timestamp_ms: None,
+            pb_value: None,
         };
         assert_eq!(
             collected_metric("m", MetricType::Gauge, &metric),

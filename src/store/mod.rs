@@ -368,6 +368,7 @@ fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Fami
             labels: base_labels(key),
             value: Value::Simple(value),
             timestamp_ms: None,
+            pb_value: None,
         }],
     }
 }

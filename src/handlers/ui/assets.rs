@@ -158,7 +158,7 @@ mod tests {
                 ("X-Content-Type-Options", "nosniff"),
             ]
         );
-        assert_eq!(response.body.len(), asset.bytes.len());
+        assert_eq!(response.body.known_len(), Some(asset.bytes.len()));
     }
 
     #[test]

@@ -182,6 +182,7 @@ fn new_metric<'a>(labels: &mut Vec<Label<'a>>, value: Value) -> Metric<'a> {
         labels: moved,
         value,
         timestamp_ms: None,
+        pb_value: None,
     }
 }
 

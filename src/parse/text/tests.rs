@@ -633,6 +633,7 @@ fn all_five_types_in_the_model() {
         labels,
         value: Value::Simple(v),
         timestamp_ms: None,
+        pb_value: None,
     };
     let want = vec![
         Family {
@@ -674,6 +675,7 @@ fn all_five_types_in_the_model() {
                     }],
                 }),
                 timestamp_ms: None,
+                pb_value: None,
             }],
         },
         Family {
@@ -697,6 +699,7 @@ fn all_five_types_in_the_model() {
                     ],
                 }),
                 timestamp_ms: None,
+                pb_value: None,
             }],
         },
     ];
