@@ -146,6 +146,11 @@ impl Count {
 }
 
 impl Family<'_> {
+    /// True if any series carries a pushed timestamp (a push with one is rejected, §6.4).
+    pub fn has_timestamps(&self) -> bool {
+        self.metrics.iter().any(|m| m.timestamp_ms.is_some())
+    }
+
     /// Copies every borrowed string so the family can outlive the request buffer.
     pub fn into_owned(self) -> Family<'static> {
         Family {

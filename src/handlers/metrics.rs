@@ -1,15 +1,14 @@
 //! `GET` on the telemetry path (spec §8): the store's pre-rendered exposition merged with the
-//! server's own families. A scrape formats only the own families' numbers.
+//! server's own families, as text or protobuf (spec §8.4). A scrape formats only the own
+//! families' numbers.
 
+use super::negotiate::negotiate;
 use super::replies::TEXT_PLAIN;
 use super::App;
 use crate::compress;
 use crate::http::{Body, Request, Response};
 use crate::log;
 use crate::own_metrics::Gathered;
-
-/// Text format 0.0.4 with upstream 1.11's default name escaping (spec §8.4).
-const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 
 impl App {
     pub(super) fn metrics(&mut self, req: &Request<'_>) -> Response {
@@ -18,10 +17,11 @@ impl App {
             build_labels: &self.build_labels,
             process: &process,
         });
-        match self.store.scrape(&own) {
+        let negotiated = negotiate(req.header("accept"));
+        match self.store.scrape_as(&own, negotiated.format) {
             Ok(scrape) => {
                 let response = Response::new(200)
-                    .header("Content-Type", TEXT_CONTENT_TYPE)
+                    .header("Content-Type", negotiated.content_type)
                     .body(Body::Chunks(scrape.chunks));
                 // Spec §8.6: only a successful exposition is ever compressed.
                 compress::gzip_if_accepted(req, response)

@@ -4,6 +4,7 @@
 mod api;
 mod lifecycle;
 mod metrics;
+mod negotiate;
 mod push;
 pub mod replies;
 #[cfg(test)]

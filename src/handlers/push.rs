@@ -8,6 +8,8 @@ use crate::compress;
 use crate::grouping::GroupingKey;
 use crate::http::{Request, Response};
 use crate::limits::DECODED_BODY_BYTES_MAX;
+use crate::parse::names::NameScheme;
+use crate::parse::protobuf;
 use crate::parse::text::{self, TextOptions};
 use crate::{log, model::Family};
 use std::time::Instant;
@@ -46,11 +48,18 @@ impl App {
         };
         // Holds a decompressed body while the families borrow from it.
         let mut decoded = Vec::new();
-        let families = match self.parse_body(req, &mut decoded) {
-            Ok(families) => families,
+        let (families, problems) = match self.parse_body(req, &mut decoded) {
+            Ok(parsed) => parsed,
             Err(response) => return response,
         };
-        let result = self.store.push(&key, families, replace, Timestamp::now());
+        let now = Timestamp::now();
+        // Timestamps are reported before anything else (spec §6.4), so only the store's own
+        // first check can name them.
+        let result = if problems.is_empty() || families.iter().any(Family::has_timestamps) {
+            self.store.push(&key, families, replace, now)
+        } else {
+            Err(self.store.reject(&key, problems, now))
+        };
         if let Err(rejection) = &result {
             log::error(
                 REJECTED,
@@ -91,11 +100,13 @@ impl App {
         })
     }
 
+    /// The pushed families, and the consistency problems a protobuf body carries (see
+    /// `parse::protobuf`).
     fn parse_body<'r>(
         &self,
         req: &'r Request<'_>,
         decoded: &'r mut Vec<u8>,
-    ) -> Result<Vec<Family<'r>>, Response> {
+    ) -> Result<(Vec<Family<'r>>, Vec<String>), Response> {
         let content_encoding = req.header("content-encoding");
         let body =
             compress::decoded_body(content_encoding, req.body, decoded, DECODED_BODY_BYTES_MAX)
@@ -104,15 +115,27 @@ impl App {
                     error(e.status(), &e.to_string())
                 })?;
         if req.header("content-type").is_some_and(is_protobuf) {
-            return Err(error(415, "protobuf request bodies are not supported yet"));
+            let names = NameScheme {
+                utf8: self.config.enable_utf8_names,
+            };
+            return match protobuf::parse(body, names) {
+                Ok(decoded) => Ok((decoded.families, decoded.problems)),
+                Err(e) => {
+                    log::debug("failed to parse protobuf", &[("err", &e)]);
+                    Err(error(400, &e.to_string()))
+                }
+            };
         }
         let opts = TextOptions {
             utf8_names: self.config.enable_utf8_names,
         };
-        text::parse(body, opts).map_err(|e| {
-            log::debug("failed to parse text", &[("err", &e)]);
-            error(400, &e.to_string())
-        })
+        match text::parse(body, opts) {
+            Ok(families) => Ok((families, Vec::new())),
+            Err(e) => {
+                log::debug("failed to parse text", &[("err", &e)]);
+                Err(error(400, &e.to_string()))
+            }
+        }
     }
 }
 

@@ -2,4 +2,5 @@
 //! No I/O; allocations bounded by the input.
 
 pub mod names;
+pub mod protobuf;
 pub mod text;

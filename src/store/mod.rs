@@ -13,11 +13,12 @@ mod check;
 pub mod describe;
 pub mod fragment;
 mod index;
+mod protobuf;
 mod scrape;
 mod series;
 
 pub use index::GroupId;
-pub use scrape::Scrape;
+pub use scrape::{Format, Scrape};
 
 use crate::clock::Timestamp;
 use crate::grouping::GroupingKey;
@@ -25,6 +26,7 @@ use crate::model::{Family, Label, Metric, MetricType, Value};
 use fragment::Fragment;
 use index::{FamilyIndex, SeriesIndex};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 pub const PUSH_TIME: &str = "push_time_seconds";
@@ -56,6 +58,8 @@ pub struct StoredFamily {
     pub family: Family<'static>,
     pub stamp: Timestamp,
     pub fragment: Fragment,
+    /// The protobuf encoding, made on the first protobuf scrape: text is the common case.
+    protobuf: OnceCell<Fragment>,
 }
 
 impl StoredFamily {
@@ -65,7 +69,12 @@ impl StoredFamily {
             family,
             stamp,
             fragment,
+            protobuf: OnceCell::new(),
         }
+    }
+
+    fn protobuf_fragment(&self) -> &Fragment {
+        self.protobuf.get_or_init(|| protobuf::render(&self.family))
     }
 }
 
@@ -185,9 +194,7 @@ impl Store {
         replace: bool,
         time: Timestamp,
     ) -> Result<(), Rejection> {
-        let has_timestamp = families
-            .iter()
-            .any(|f| f.metrics.iter().any(|m| m.timestamp_ms.is_some()));
+        let has_timestamp = families.iter().any(Family::has_timestamps);
         if has_timestamp {
             self.record_failure(key, time);
             return Err(Rejection(vec![
@@ -210,6 +217,14 @@ impl Store {
         }
         self.apply_push(id, key, families, replace, time);
         Ok(())
+    }
+
+    /// Rejects a push for problems found before the store saw it (what upstream's check reports
+    /// about protobuf series: a value of the wrong type, a label value that is not UTF-8), with
+    /// the failure bookkeeping of any rejection (spec §6.6, §17 R1).
+    pub fn reject(&mut self, key: &GroupingKey, errors: Vec<String>, time: Timestamp) -> Rejection {
+        self.record_failure(key, time);
+        Rejection(errors)
     }
 
     /// Removes the group with exactly this key; returns whether it existed (spec §7).

@@ -1,7 +1,7 @@
-//! A scrape of the text exposition: every family of every group merged with the server's own
-//! families, one HELP/TYPE block per name, families by name and series in upstream's order
-//! (spec §8.2, §8.3). Sample lines are never formatted here: the result is a list of byte ranges
-//! of the groups' ready fragments, stitched with a little header text.
+//! A scrape: every family of every group merged with the server's own families, one header per
+//! name (HELP/TYPE lines, or a protobuf `MetricFamily` head), families by name and series in
+//! upstream's order (spec §8.2, §8.3, §8.7). Series are never formatted here: the result is a
+//! list of byte ranges of the groups' ready fragments, stitched with a little header data.
 
 use super::fragment::{write_escaped_help, Fragment};
 use super::index::GroupId;
@@ -12,6 +12,15 @@ use crate::model::{Family, Label, MetricType};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
+
+/// The exposition format of a scrape (spec §8.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Text format 0.0.4.
+    Text,
+    /// Length-delimited `MetricFamily` messages.
+    Protobuf,
+}
 
 /// A finished scrape: the exposition as chunks, ready to be written as the socket drains.
 #[derive(Debug)]
@@ -35,6 +44,15 @@ impl Store {
     /// Renders the exposition, own families included. In unchecked mode a store that may have
     /// become inconsistent is fully checked first, and any error fails the scrape (spec §8.5).
     pub fn scrape(&mut self, own: &[Family<'static>]) -> Result<Scrape, Rejection> {
+        self.scrape_as(own, Format::Text)
+    }
+
+    /// [`Store::scrape`] in the given format.
+    pub fn scrape_as(
+        &mut self,
+        own: &[Family<'static>],
+        format: Format,
+    ) -> Result<Scrape, Rejection> {
         if self.maybe_inconsistent {
             let errors = self.full_check();
             if !errors.is_empty() {
@@ -42,7 +60,11 @@ impl Store {
             }
             self.maybe_inconsistent = false;
         }
-        let own_fragments: Vec<Fragment> = own.iter().map(Fragment::render).collect();
+        let render = match format {
+            Format::Text => Fragment::render,
+            Format::Protobuf => super::protobuf::render,
+        };
+        let own_fragments: Vec<Fragment> = own.iter().map(render).collect();
         let mut own_sorted: Vec<usize> = (0..own.len()).collect();
         own_sorted.sort_by(|&a, &b| own[a].name.cmp(&own[b].name));
 
@@ -75,9 +97,13 @@ impl Store {
             }
             for &g in carriers.into_iter().flatten() {
                 let s = &self.group_by_id(g).families[name];
+                let fragment = match format {
+                    Format::Text => &s.fragment,
+                    Format::Protobuf => s.protobuf_fragment(),
+                };
                 sources.push(Source {
                     family: &s.family,
-                    fragment: &s.fragment,
+                    fragment,
                 });
             }
             if sources.iter().all(|s| s.family.metrics.is_empty()) {
@@ -91,7 +117,19 @@ impl Store {
                 ),
             };
             let start = header.len();
-            write_header(&mut header, name, help, mtype);
+            match format {
+                Format::Text => write_header(&mut header, name, help, mtype),
+                Format::Protobuf => {
+                    let series_bytes = sources.iter().map(|s| s.fragment.text.len()).sum();
+                    super::protobuf::write_family_header(
+                        &mut header,
+                        name,
+                        help,
+                        mtype,
+                        series_bytes,
+                    );
+                }
+            }
             pieces.push(Piece::Header(start, header.len()));
             merge_series(&sources, &mut pieces);
         }

@@ -92,11 +92,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Zig-zag decoding of `sint32`/`sint64`.
-pub fn unzigzag(n: u64) -> i64 {
-    (n >> 1) as i64 ^ -((n & 1) as i64)
-}
-
 /// Appends a varint.
 pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
@@ -121,10 +116,6 @@ pub fn put_double(out: &mut Vec<u8>, field: u32, value: f64) {
     out.extend_from_slice(&value.to_bits().to_le_bytes());
 }
 
-pub fn varint_len(n: u64) -> usize {
-    (64 - (n | 1).leading_zeros() as usize).div_ceil(7)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,13 +125,10 @@ mod tests {
         for n in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
             let mut out = Vec::new();
             put_varint(&mut out, n);
-            assert_eq!(out.len(), varint_len(n));
             assert_eq!(Reader::new(&out).varint(), Ok(n));
         }
         assert_eq!(Reader::new(&[0x80]).varint(), Err(WireError::UnexpectedEof));
         assert_eq!(Reader::new(&[0xff; 10]).varint(), Err(WireError::Invalid));
-        assert_eq!(unzigzag(1), -1);
-        assert_eq!(unzigzag(4), 2);
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! Pre-encoded protobuf exposition: each series as a ready `MetricFamily.metric` field
+//! (key, length, `Metric` message), so a protobuf scrape, like a text one, only writes family
+//! headers and copies series bytes (spec §8.7). A series pushed as protobuf re-emits its value
+//! field exactly as pushed (`Metric::pb_value`); others are encoded from the model.
+
+use super::fragment::Fragment;
+use crate::model::{Count, Family, Metric, MetricType, Value};
+use crate::parse::protobuf::{put_bytes, put_double, put_key, put_varint};
+
+const VARINT: u8 = 0;
+
+/// The series of one family as encoded `metric` fields, with their offsets.
+pub fn render(family: &Family<'_>) -> Fragment {
+    let mut text = Vec::with_capacity(family.metrics.len() * 48);
+    let mut offsets = Vec::with_capacity(family.metrics.len());
+    let mut message = Vec::with_capacity(64);
+    for metric in &family.metrics {
+        offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
+        message.clear();
+        encode_metric(&mut message, family.mtype, metric);
+        put_bytes(&mut text, 4, &message);
+    }
+    Fragment {
+        text: text.into(),
+        offsets,
+    }
+}
+
+/// Writes the length prefix and the header fields of a `MetricFamily` whose metric fields
+/// (already encoded, `series_bytes` long) follow.
+pub fn write_family_header(
+    out: &mut Vec<u8>,
+    name: &str,
+    help: Option<&str>,
+    mtype: MetricType,
+    series_bytes: usize,
+) {
+    let mut header = Vec::with_capacity(name.len() + help.map_or(0, str::len) + 16);
+    put_bytes(&mut header, 1, name.as_bytes());
+    if let Some(help) = help {
+        put_bytes(&mut header, 2, help.as_bytes());
+    }
+    put_key(&mut header, 3, VARINT);
+    put_varint(&mut header, type_number(mtype));
+    put_varint(out, (header.len() + series_bytes) as u64);
+    out.extend_from_slice(&header);
+}
+
+fn type_number(t: MetricType) -> u64 {
+    match t {
+        MetricType::Counter => 0,
+        MetricType::Gauge => 1,
+        MetricType::Summary => 2,
+        MetricType::Untyped => 3,
+        MetricType::Histogram => 4,
+        MetricType::GaugeHistogram => 5,
+    }
+}
+
+fn encode_metric(out: &mut Vec<u8>, mtype: MetricType, metric: &Metric<'_>) {
+    let mut pair = Vec::with_capacity(32);
+    for label in &metric.labels {
+        pair.clear();
+        put_bytes(&mut pair, 1, label.name.as_bytes());
+        put_bytes(&mut pair, 2, label.value.as_bytes());
+        put_bytes(out, 1, &pair);
+    }
+    if let Some(raw) = &metric.pb_value {
+        out.extend_from_slice(raw);
+        return;
+    }
+    let mut value = Vec::with_capacity(32);
+    let field = match &metric.value {
+        Value::Simple(v) => {
+            put_double(&mut value, 1, *v);
+            match mtype {
+                MetricType::Counter => 3,
+                MetricType::Gauge => 2,
+                _ => 5,
+            }
+        }
+        Value::Summary(s) => {
+            put_key(&mut value, 1, VARINT);
+            put_varint(&mut value, s.count);
+            put_double(&mut value, 2, s.sum);
+            let mut q = Vec::with_capacity(18);
+            for quantile in &s.quantiles {
+                q.clear();
+                put_double(&mut q, 1, quantile.quantile);
+                put_double(&mut q, 2, quantile.value);
+                put_bytes(&mut value, 3, &q);
+            }
+            4
+        }
+        Value::Histogram(h) => {
+            put_count(&mut value, 1, 4, h.count);
+            put_double(&mut value, 2, h.sum);
+            let mut b = Vec::with_capacity(20);
+            for bucket in &h.buckets {
+                b.clear();
+                put_count(&mut b, 1, 4, bucket.count);
+                put_double(&mut b, 2, bucket.upper_bound);
+                put_bytes(&mut value, 3, &b);
+            }
+            7
+        }
+    };
+    put_bytes(out, field, &value);
+}
+
+/// An integer count in its varint field, a float count in its double field.
+fn put_count(out: &mut Vec<u8>, int_field: u32, float_field: u32, count: Count) {
+    match count {
+        Count::Int(n) => {
+            put_key(out, int_field, VARINT);
+            put_varint(out, n);
+        }
+        Count::Float(f) => put_double(out, float_field, f),
+    }
+}
