@@ -4,9 +4,11 @@
 use super::replies::error;
 use super::App;
 use crate::clock::Timestamp;
+use crate::db::PushedBody;
 use crate::grouping::GroupingKey;
 use crate::http::{Request, Response};
 use crate::parse::text::{self, TextOptions};
+use crate::wal::BodyFormat;
 use crate::{log, model::Family};
 use std::time::Instant;
 
@@ -46,7 +48,19 @@ impl App {
             Ok(families) => families,
             Err(response) => return response,
         };
-        let result = self.store.push(&key, families, replace, Timestamp::now());
+        let body = PushedBody {
+            format: BodyFormat::Text,
+            bytes: req.body,
+            utf8_names: self.config.enable_utf8_names,
+        };
+        let result = self.db.push(
+            &mut self.store,
+            &key,
+            families,
+            body,
+            replace,
+            Timestamp::now(),
+        );
         if let Err(rejection) = &result {
             log::error(
                 REJECTED,
@@ -68,7 +82,7 @@ impl App {
     pub(super) fn delete(&mut self, params: &[Vec<u8>], job_base64: bool) -> Response {
         match self.grouping_key(params, job_base64) {
             Ok(key) => {
-                self.store.delete(&key);
+                self.db.delete(&mut self.store, &key);
                 Response::new(202)
             }
             Err(response) => response,
