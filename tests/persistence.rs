@@ -26,7 +26,7 @@ impl Drop for Gateway {
 
 /// Starts the binary on a free loopback port and waits for it to say where it listens.
 fn start(log: &Path) -> Gateway {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
+    let child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
         .arg("--web.listen-address=127.0.0.1:0")
         .arg(format!("--persistence.file={}", log.display()))
         .stdin(Stdio::null())
@@ -34,7 +34,9 @@ fn start(log: &Path) -> Gateway {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the pushgateway binary");
-    let stderr = child.stderr.take().expect("stderr is piped");
+    // Owned by a Gateway at once, so that a failed start still stops the process.
+    let mut gateway = Gateway { child, port: 0 };
+    let stderr = gateway.child.stderr.take().expect("stderr is piped");
     let (lines, seen) = mpsc::channel();
     // Drains stderr for the child's whole life, so that it never blocks on a full pipe.
     thread::spawn(move || {
@@ -48,10 +50,8 @@ fn start(log: &Path) -> Gateway {
             .expect("the server logs its address");
         if let Some(address) = line.split(" address=").nth(1) {
             let port = address.rsplit(':').next().and_then(|p| p.parse().ok());
-            return Gateway {
-                child,
-                port: port.expect("a port in the listening line"),
-            };
+            gateway.port = port.expect("a port in the listening line");
+            return gateway;
         }
     }
 }
