@@ -210,7 +210,8 @@ impl Log {
             return;
         };
         let budget = self.wal.options().compact_bytes_per_tick;
-        while self.wal.compacted_buffered_bytes() < budget {
+        // Stops early if the log abandoned the compaction (a record too large to write).
+        while self.wal.is_compacting() && self.wal.compacted_buffered_bytes() < budget {
             let Some(key) = snapshot.order.get(snapshot.next) else {
                 break;
             };

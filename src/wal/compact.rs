@@ -16,6 +16,7 @@
 use super::frame::header;
 use super::open::copy_range;
 use super::{sibling, write_all, LogFile, Record, Wal, COMPACT_SUFFIX};
+use crate::limits::LOG_RECORD_BYTES_MAX;
 use crate::log;
 use std::io;
 use std::path::PathBuf;
@@ -76,11 +77,21 @@ impl Wal {
         }
     }
 
-    /// Adds a record to the snapshot.
+    /// Adds a record to the snapshot. A record over the frame limit (a family that grew
+    /// larger as text than any push may be) cannot be written: the compaction is abandoned.
     pub fn append_compacted(&mut self, record: &Record<'_>) {
-        if let Some(c) = &mut self.compaction {
-            record.encode(&mut c.buffer);
+        let Some(c) = &mut self.compaction else {
+            return;
+        };
+        let len = record.encoded_len();
+        if len > LOG_RECORD_BYTES_MAX {
+            let reason = format!(
+                "a compacted record of {len} bytes is over the limit of {LOG_RECORD_BYTES_MAX}"
+            );
+            self.abandon(io::Error::new(io::ErrorKind::InvalidData, reason));
+            return;
         }
+        record.encode(&mut c.buffer);
     }
 
     /// Snapshot bytes appended since the last flush.

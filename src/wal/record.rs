@@ -143,6 +143,22 @@ impl Record<'_> {
         });
     }
 
+    /// Bytes of the frame's kind and payload: what the frame length counts.
+    pub fn encoded_len(&self) -> usize {
+        let key_len = |pairs: &[(String, String)]| {
+            4 + pairs
+                .iter()
+                .map(|(n, v)| 8 + n.len() + v.len())
+                .sum::<usize>()
+        };
+        1 + match self {
+            Record::Push { key, body, .. } => 8 + 1 + 1 + key_len(key) + body.len(),
+            Record::Failure { key, .. } => 8 + key_len(key),
+            Record::Delete { key } => key_len(key),
+            Record::Wipe => 0,
+        }
+    }
+
     pub fn decode(kind: u8, payload: &[u8]) -> Result<Record<'_>, DecodeError> {
         let mut p = Payload(payload);
         let record = match kind {
@@ -333,6 +349,7 @@ mod tests {
         ];
         for (record, kind, bytes) in cases {
             assert_eq!(payload(&record), (kind, bytes.clone()), "{record:?}");
+            assert_eq!(record.encoded_len(), 1 + bytes.len(), "{record:?}");
             assert_eq!(Record::decode(kind, &bytes), Ok(record));
         }
     }

@@ -433,3 +433,22 @@ fn compaction_is_due_once_the_log_outgrew_its_last_size_by_the_factor() {
     wal.append(&delete("g"));
     assert!(wal.compaction_due());
 }
+
+#[test]
+fn a_snapshot_record_over_the_limit_abandons_the_compaction() {
+    let disk = Memory::default();
+    let (mut wal, _) = open(&disk, options(FsyncPolicy::Never));
+    assert!(wal.begin_compaction());
+    // Zeroed pages: the test never touches them, as the check comes before any copy.
+    let body = vec![0; crate::limits::LOG_RECORD_BYTES_MAX];
+    wal.append_compacted(&Record::Push {
+        time_nanos: 1,
+        key: Cow::Owned(vec![("job".to_string(), "big".to_string())]),
+        replace: true,
+        format: BodyFormat::Text,
+        utf8_names: false,
+        body: &body,
+    });
+    assert!(!wal.is_compacting());
+    assert_eq!(disk.paths(), [PATH]);
+}
