@@ -99,7 +99,8 @@ impl Server {
     }
 
     /// Serves until SIGTERM, SIGINT or `Service::shutdown_requested`, then stops accepting,
-    /// closes idle connections, finishes the requests in flight and returns.
+    /// closes idle connections, finishes the requests in flight and returns. Returns the error
+    /// at once, writing nothing more, if `Service::before_flush` fails.
     pub fn run<S: Service>(self, service: &mut S) -> io::Result<()> {
         let now = Instant::now();
         let mut reactor = Reactor {

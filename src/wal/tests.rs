@@ -452,3 +452,47 @@ fn a_snapshot_record_over_the_limit_abandons_the_compaction() {
     assert!(!wal.is_compacting());
     assert_eq!(disk.paths(), [PATH]);
 }
+
+#[test]
+fn the_real_file_system_takes_the_same_steps() {
+    let dir = std::env::temp_dir().join(format!("pgrs-wal-disk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("log");
+    let open = |seen: &mut Vec<String>| {
+        let options = options(FsyncPolicy::Always);
+        Wal::open(Box::new(Disk), &path, options, |_, r| {
+            seen.push(format!("{r:?}"));
+        })
+        .unwrap()
+    };
+    let mut wal = open(&mut Vec::new());
+    wal.append(&delete("a"));
+    wal.commit(Instant::now()).unwrap();
+    assert!(wal.begin_compaction());
+    wal.append_compacted(&delete("snap"));
+    wal.append(&delete("tail"));
+    wal.commit(Instant::now()).unwrap();
+    wal.finish_compaction().unwrap();
+    assert!(!wal.is_compacting());
+    drop(wal);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let mut seen = Vec::new();
+    drop(open(&mut seen));
+    assert_eq!(
+        seen,
+        [
+            format!("{:?}", Ok::<_, DecodeError>(delete("snap"))),
+            format!("{:?}", Ok::<_, DecodeError>(delete("tail")))
+        ]
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["log"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
