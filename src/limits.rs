@@ -29,7 +29,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Pending response bytes above which a connection's further pipelined requests wait.
 pub const PENDING_OUTPUT_BYTES_MAX: usize = 4 << 20;
 
+/// Largest record of the persistence log (kind and payload). A push record holds a body of at
+/// most `BODY_BYTES_MAX` plus its grouping key (at most a request head); a compacted record holds
+/// one family re-rendered as text, which can be a little longer than the body that brought it.
+/// Replay reads a longer length as damage, before allocating anything for it.
+pub const LOG_RECORD_BYTES_MAX: usize = 2 * BODY_BYTES_MAX + HEADER_BYTES_MAX;
+
 const _: () = assert!(HEADER_BYTES_MAX < BODY_BYTES_MAX);
+const _: () = assert!(BODY_BYTES_MAX + HEADER_BYTES_MAX < LOG_RECORD_BYTES_MAX);
+const _: () = assert!(LOG_RECORD_BYTES_MAX <= u32::MAX as usize);
 const _: () = assert!(HEAD_TIMEOUT.as_secs() <= REQUEST_TIMEOUT.as_secs());
 
 /// File descriptors kept back from the connection cap for listeners, the poll instance, the

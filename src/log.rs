@@ -12,6 +12,7 @@ use crate::civil_time::UtcTime;
 use crate::config::{LogFormat, LogLevel};
 use crate::go_quote;
 use std::fmt::{Display, Write as _};
+#[cfg(not(test))]
 use std::io::Write as _;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -74,7 +75,11 @@ fn log(level: LogLevel, msg: &str, kv: &[(&str, &dyn Display)]) {
     let line = format_line(format, &record);
     // Stderr is unbuffered: one write_all of the whole line is one write(2) for any line that
     // fits a pipe buffer, so concurrent writers cannot interleave within it.
+    #[cfg(not(test))]
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    // Unit tests go through the test harness's capture, which keeps passing tests quiet.
+    #[cfg(test)]
+    eprint!("{line}");
 }
 
 /// One log event, before formatting.

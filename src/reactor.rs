@@ -6,7 +6,8 @@
 //! 1. wait for readiness (not at all if work was left over from the last turn);
 //! 2. accept, read and answer requests (this calls `Service::handle`, queuing responses);
 //! 3. once a second: `Service::tick` and the timeout sweep;
-//! 4. `Service::before_flush` — the group-commit point;
+//! 4. `Service::before_flush` — the group-commit point (its failure ends the loop before
+//!    anything of the turn is written);
 //! 5. write the queued responses.
 //!
 //! Readiness is edge-triggered: every accept, read and write goes on until `WouldBlock`, or
@@ -98,7 +99,8 @@ impl Server {
     }
 
     /// Serves until SIGTERM, SIGINT or `Service::shutdown_requested`, then stops accepting,
-    /// closes idle connections, finishes the requests in flight and returns.
+    /// closes idle connections, finishes the requests in flight and returns. Returns the error
+    /// at once, writing nothing more, if `Service::before_flush` fails.
     pub fn run<S: Service>(self, service: &mut S) -> io::Result<()> {
         let now = Instant::now();
         let mut reactor = Reactor {
@@ -206,7 +208,8 @@ impl<S: Service> Reactor<'_, S> {
                 self.tick();
             }
 
-            self.service.before_flush();
+            // A failed commit ends the loop: no response of this turn may leave.
+            self.service.before_flush()?;
             for i in std::mem::take(&mut self.to_flush) {
                 self.slots[i].to_flush = false;
                 if let Some(conn) = self.slots[i].conn.as_mut() {

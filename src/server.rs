@@ -21,7 +21,17 @@ pub fn run(config: Config) -> ExitCode {
     }
     let prefix = compute_route_prefix(&config.route_prefix, &config.external_url_path);
     log::debug("path prefix for internal routing", &[("path", &prefix)]);
-    let server = match Server::bind(&config.listen_addresses, Limits::default()) {
+    let listen_addresses = config.listen_addresses.clone();
+    let persistence = !config.persistence_file.is_empty();
+    let mut app = App::new(config, &prefix, build_labels());
+    // Before listening, as upstream loads its file: the first scrape sees the restored store.
+    if persistence {
+        if let Err(e) = app.open_log() {
+            log::error("cannot open the persistence file", &[("err", &e)]);
+            return ExitCode::FAILURE;
+        }
+    }
+    let server = match Server::bind(&listen_addresses, Limits::default()) {
         Ok(server) => server,
         Err(e) => {
             log::error("HTTP server stopped", &[("err", &e)]);
@@ -29,27 +39,33 @@ pub fn run(config: Config) -> ExitCode {
         }
     };
     log::info("TLS is disabled.", &[("http2", &false)]);
-    let mut app = App::new(config, &prefix, build_labels());
-    match server.run(&mut app) {
-        Ok(()) => {
+    let served = server.run(&mut app);
+    // Even after a failed turn: the log then reports its error again and nothing is written.
+    let closed = app.close_log();
+    match (served, closed) {
+        (Ok(()), Ok(())) => {
             log::info("HTTP server stopped", &[]);
             ExitCode::SUCCESS
         }
-        Err(e) => {
+        (Err(e), _) => {
             log::error("HTTP server stopped", &[("err", &e)]);
+            ExitCode::FAILURE
+        }
+        (Ok(()), Err(e)) => {
+            log::error(
+                "cannot write the persistence log at shutdown",
+                &[("err", &e)],
+            );
             ExitCode::FAILURE
         }
     }
 }
 
 /// Flags that upstream honours and this build does not yet: refusing to start is better than
-/// silently running without the TLS, authentication or persistence the user asked for.
+/// silently running without the TLS or authentication the user asked for.
 fn unsupported(config: &Config) -> Result<(), String> {
     if !config.web_config_file.is_empty() {
         return Err("--web.config.file (TLS and basic auth) is not supported yet".into());
-    }
-    if !config.persistence_file.is_empty() {
-        return Err("--persistence.file is not supported yet; run without it (in memory)".into());
     }
     Ok(())
 }

@@ -353,6 +353,20 @@ fn no_response_leaves_before_before_flush() {
 }
 
 #[test]
+fn a_failed_before_flush_stops_the_server_without_replies() {
+    let server = start(Limits::default());
+    let mut client = server.client();
+    // Both requests arrive in one read, so both replies wait for the same failing commit.
+    client.send(&[get("/first"), get("/fail-commit")].concat());
+    assert_eq!(
+        client.rest(),
+        b"",
+        "a reply left although its commit failed"
+    );
+    assert_eq!(server.wait_failed().to_string(), "commit failed");
+}
+
+#[test]
 fn serves_every_listen_address() {
     let (server, addrs) = start_on(&["127.0.0.1:0", "localhost:0"], Limits::default());
     assert_eq!(addrs.len(), 2);

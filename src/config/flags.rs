@@ -33,6 +33,7 @@ pub(super) enum Valued {
     RoutePrefix,
     PersistenceFile,
     PersistenceInterval,
+    PersistenceFsync,
     LogLevel,
     LogFormat,
 }
@@ -174,6 +175,15 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         "5m",
         "The minimum interval at which to write out the persistence file.",
     ),
+    // Ours, not upstream's: how the write-ahead log is synced (README, "Persistence").
+    valued(
+        Valued::PersistenceFsync,
+        "persistence.fsync",
+        "interval",
+        "When to fsync the persistence file. One of: [always, interval, never]: before every \
+         reply that acknowledges a change, at most --persistence.interval after a change, or \
+         when the operating system decides.",
+    ),
     switch(
         Switch::DisableConsistencyCheck,
         "push.disable-consistency-check",
@@ -223,6 +233,6 @@ mod tests {
                 assert_ne!(a.name, b.name);
             }
         }
-        assert_eq!(FLAGS.len(), 18);
+        assert_eq!(FLAGS.len(), 19);
     }
 }

@@ -230,6 +230,12 @@ Flags:
                                  only kept in memory.
       --persistence.interval=5m  The minimum interval at which to write out the
                                  persistence file.
+      --persistence.fsync=interval  
+                                 When to fsync the persistence file. One of:
+                                 [always, interval, never]: before every
+                                 reply that acknowledges a change, at most
+                                 --persistence.interval after a change, or when
+                                 the operating system decides.
       --[no-]push.disable-consistency-check  
                                  Do not check consistency of pushed metrics.
                                  DANGEROUS.

@@ -13,16 +13,23 @@ mod ui;
 
 use crate::clock::Timestamp;
 use crate::config::Config;
+use crate::db::Db;
 use crate::http::{date, Method, Request, Response, Service};
 use crate::log;
 use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
 use crate::router::{compute_route_prefix, Endpoint, Routed, Router, RouterOptions};
 use crate::store::Store;
+use crate::wal::{Disk, WalOptions};
+use std::io;
+use std::path::Path;
+use std::time::Instant;
 
 pub struct App {
     config: Config,
     router: Router,
     store: Store,
+    /// Every change to `store` goes through here, and into the log if there is one.
+    db: Db,
     own: OwnMetrics,
     /// The labels of `pushgateway_build_info`.
     build_labels: Vec<(&'static str, String)>,
@@ -56,12 +63,30 @@ impl App {
             config,
             router,
             store,
+            db: Db::in_memory(),
             own: OwnMetrics::default(),
             build_labels,
             start_time,
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
         }
+    }
+
+    /// Replays `--persistence.file` into the (still empty) store and logs every change to it
+    /// from now on.
+    pub fn open_log(&mut self) -> io::Result<()> {
+        let options = WalOptions::new(
+            self.config.persistence_fsync,
+            self.config.persistence_interval,
+        );
+        let path = Path::new(&self.config.persistence_file);
+        self.db = Db::open(Box::new(Disk), path, options, &mut self.store)?;
+        Ok(())
+    }
+
+    /// At a clean shutdown: the log's last commit and sync.
+    pub fn close_log(&mut self) -> io::Result<()> {
+        self.db.close(Instant::now())
     }
 
     fn dispatch(&mut self, req: &Request<'_>, endpoint: Endpoint, params: &[Vec<u8>]) -> Response {
@@ -85,7 +110,7 @@ impl App {
             }
             Endpoint::QuitGet => lifecycle::quit_get(),
             Endpoint::Wipe => {
-                self.store.wipe();
+                self.db.wipe(&mut self.store);
                 Response::new(202)
             }
             Endpoint::ApiOptions => with_cors(Response::new(200)),
@@ -141,6 +166,20 @@ impl Service for App {
             Routed::NotFound => replies::not_found(),
             Routed::BadRequest => replies::bad_request(),
         }
+    }
+
+    fn before_flush(&mut self) -> io::Result<()> {
+        self.db.commit(Instant::now()).inspect_err(|e| {
+            log::error(
+                "cannot write the persistence log; stopping without acknowledging the changes \
+                 of this loop turn",
+                &[("err", e)],
+            );
+        })
+    }
+
+    fn tick(&mut self) {
+        self.db.tick(&self.store, Instant::now());
     }
 
     fn shutdown_requested(&self) -> bool {

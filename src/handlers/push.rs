@@ -5,12 +5,11 @@ use super::replies::error;
 use super::App;
 use crate::clock::Timestamp;
 use crate::compress;
+use crate::db::{self, PushedBody};
 use crate::grouping::GroupingKey;
 use crate::http::{Request, Response};
 use crate::limits::DECODED_BODY_BYTES_MAX;
-use crate::parse::names::NameScheme;
-use crate::parse::protobuf;
-use crate::parse::text::{self, TextOptions};
+use crate::wal::BodyFormat;
 use crate::{log, model::Family};
 use std::time::Instant;
 
@@ -48,18 +47,32 @@ impl App {
         };
         // Holds a decompressed body while the families borrow from it.
         let mut decoded = Vec::new();
-        let (families, problems) = match self.parse_body(req, &mut decoded) {
-            Ok(parsed) => parsed,
+        let (format, bytes) = match self.decode_body(req, &mut decoded) {
+            Ok(body) => body,
             Err(response) => return response,
+        };
+        let parsed = match db::parse_body(format, bytes, self.config.enable_utf8_names) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                log::debug("failed to parse push body", &[("err", &e)]);
+                return error(400, &e);
+            }
+        };
+        let body = PushedBody {
+            format,
+            bytes,
+            utf8_names: self.config.enable_utf8_names,
         };
         let now = Timestamp::now();
         // Timestamps are reported before anything else (spec §6.4), so only the store's own
         // first check can name them.
-        let result = if problems.is_empty() || families.iter().any(Family::has_timestamps) {
-            self.store.push(&key, families, replace, now)
-        } else {
-            Err(self.store.reject(&key, problems, now))
-        };
+        let result =
+            if parsed.problems.is_empty() || parsed.families.iter().any(Family::has_timestamps) {
+                self.db
+                    .push(&mut self.store, &key, parsed.families, body, replace, now)
+            } else {
+                Err(self.db.reject(&mut self.store, &key, parsed.problems, now))
+            };
         if let Err(rejection) = &result {
             log::error(
                 REJECTED,
@@ -81,7 +94,7 @@ impl App {
     pub(super) fn delete(&mut self, params: &[Vec<u8>], job_base64: bool) -> Response {
         match self.grouping_key(params, job_base64) {
             Ok(key) => {
-                self.store.delete(&key);
+                self.db.delete(&mut self.store, &key);
                 Response::new(202)
             }
             Err(response) => response,
@@ -100,13 +113,12 @@ impl App {
         })
     }
 
-    /// The pushed families, and the consistency problems a protobuf body carries (see
-    /// `parse::protobuf`).
-    fn parse_body<'r>(
+    /// The body after undoing any `Content-Encoding`, and the format to parse it with.
+    fn decode_body<'r>(
         &self,
         req: &'r Request<'_>,
         decoded: &'r mut Vec<u8>,
-    ) -> Result<(Vec<Family<'r>>, Vec<String>), Response> {
+    ) -> Result<(BodyFormat, &'r [u8]), Response> {
         let content_encoding = req.header("content-encoding");
         let body =
             compress::decoded_body(content_encoding, req.body, decoded, DECODED_BODY_BYTES_MAX)
@@ -114,28 +126,11 @@ impl App {
                     log::debug("failed to decode body", &[("err", &e)]);
                     error(e.status(), &e.to_string())
                 })?;
-        if req.header("content-type").is_some_and(is_protobuf) {
-            let names = NameScheme {
-                utf8: self.config.enable_utf8_names,
-            };
-            return match protobuf::parse(body, names) {
-                Ok(decoded) => Ok((decoded.families, decoded.problems)),
-                Err(e) => {
-                    log::debug("failed to parse protobuf", &[("err", &e)]);
-                    Err(error(400, &e.to_string()))
-                }
-            };
-        }
-        let opts = TextOptions {
-            utf8_names: self.config.enable_utf8_names,
+        let format = match req.header("content-type").is_some_and(is_protobuf) {
+            true => BodyFormat::Protobuf,
+            false => BodyFormat::Text,
         };
-        match text::parse(body, opts) {
-            Ok(families) => Ok((families, Vec::new())),
-            Err(e) => {
-                log::debug("failed to parse text", &[("err", &e)]);
-                Err(error(400, &e.to_string()))
-            }
-        }
+        Ok((format, body))
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
@@ -162,8 +163,12 @@ pub trait Service {
     fn handle(&mut self, req: &Request<'_>) -> Response;
 
     /// Called once per loop turn after every ready event was handled and before any response
-    /// queued in that turn is written to a socket: the group-commit point for the log.
-    fn before_flush(&mut self) {}
+    /// queued in that turn is written to a socket: the group-commit point for the log. An
+    /// error stops the server at once, without writing any response of the turn: they may
+    /// acknowledge changes that could not be made durable.
+    fn before_flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 
     /// Called about once a second for the service's own timers.
     fn tick(&mut self) {}

@@ -276,7 +276,10 @@ impl Store {
         self.set_bookkeeping(id, PUSH_TIME, time.as_seconds_f64(), time);
     }
 
-    fn record_failure(&mut self, key: &GroupingKey, time: Timestamp) {
+    /// Records a rejected push's failure time (spec §6.6): the failure path of [`Store::push`],
+    /// callable on its own so that log replay can repeat it. Creates the group unless that
+    /// would duplicate another group's bookkeeping series (spec §17 R1).
+    pub fn record_failure(&mut self, key: &GroupingKey, time: Timestamp) {
         let id = match self.by_key.get(key) {
             Some(&id) => id,
             None if self.new_group_would_duplicate(key).is_some() => return,
@@ -388,4 +391,4 @@ fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Fami
     }
 }
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -460,16 +460,16 @@ fn pushed_bookkeeping_families_are_ignored_r5() {
     assert_eq!((group.push_time(), group.failure_time()), (3.0, 0.0));
 }
 
-/// A tiny deterministic generator for the seeded comparison below.
-struct XorShift(u64);
+/// A tiny deterministic generator for the seeded comparison below (and the log's tests).
+pub(crate) struct XorShift(pub(crate) u64);
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[(self.next() % items.len() as u64) as usize]
     }
 }

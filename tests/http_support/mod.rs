@@ -36,9 +36,11 @@ pub struct Counters {
 
 /// Echoes `METHOD TARGET vMINOR BODYLEN\n` then the body, with `X-Seq: <requests so far>`. `/big/N` answers N bytes of
 /// shared chunks, `/stream/N` the same N bytes produced a piece at a time, `/close` asks for
-/// the connection to close, `/quit` shuts the server down.
+/// the connection to close, `/quit` shuts the server down, `/fail-commit` makes the turn's
+/// `before_flush` fail.
 pub struct Echo {
     quit: bool,
+    fail_commit: bool,
     counters: Arc<Counters>,
     piece: Rc<[u8]>,
 }
@@ -71,6 +73,9 @@ impl Service for Echo {
         if req.target == "/quit" {
             self.quit = true;
         }
+        if req.target == "/fail-commit" {
+            self.fail_commit = true;
+        }
         let mut body = format!(
             "{} {} v{} {}\n",
             req.method_token,
@@ -88,9 +93,13 @@ impl Service for Echo {
         response
     }
 
-    fn before_flush(&mut self) {
+    fn before_flush(&mut self) -> io::Result<()> {
+        if self.fail_commit {
+            return Err(io::Error::other("commit failed"));
+        }
         let handled = self.counters.handled.load(Ordering::SeqCst);
         self.counters.committed.store(handled, Ordering::SeqCst);
+        Ok(())
     }
 
     fn tick(&mut self) {
@@ -144,6 +153,7 @@ pub fn start_on(addresses: &[&str], limits: Limits) -> (Running, Vec<SocketAddr>
         let piece: Rc<[u8]> = (0..BIG_PIECE).map(big_byte).collect();
         let mut service = Echo {
             quit: false,
+            fail_commit: false,
             counters: thread_counters,
             piece,
         };
@@ -171,6 +181,14 @@ impl Running {
             .recv_timeout(WAIT)
             .expect("server stopped")
             .expect("run returned Ok");
+    }
+
+    /// Waits for `run` to return an error.
+    pub fn wait_failed(self) -> io::Error {
+        self.done
+            .recv_timeout(WAIT)
+            .expect("server stopped")
+            .expect_err("run returned an error")
     }
 
     /// Asks the server to quit and waits for it to stop. Retries while every connection slot

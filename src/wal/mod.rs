@@ -1,0 +1,197 @@
+//! The write-ahead log at `--persistence.file` (DESIGN.md, "The write-ahead log"): framing,
+//! append, group commit, replay at start-up and compaction. It knows bytes and records, and
+//! nothing of metrics: what a record means is `db`'s business.
+//!
+//! Append and group commit: records of one loop turn are appended to a buffer, and
+//! [`Wal::commit`] (called once per turn, before any reply of the turn is written) writes them
+//! with one `write` and, with `--persistence.fsync=always`, one `fdatasync`. With `interval`,
+//! [`Wal::tick`] syncs once the oldest unsynced write is `--persistence.interval` old; with
+//! `never`, the kernel decides. A clean shutdown ([`Wal::close`]) always syncs.
+//!
+//! Failure: a write or sync that fails leaves the log *broken*: that commit and every later
+//! one returns the error, and the server stops without sending the turn's replies. The file
+//! may end in a torn frame; the next start-up cuts it off. After a failed `fdatasync` the
+//! kernel may have dropped the data it could not write, so only a restart, which reads what the
+//! file really holds, can tell what survived.
+//!
+//! Must never: acknowledge (return `Ok` from `commit`) bytes it has not written; overwrite or
+//! delete a file it did not write (a foreign file is moved aside, a damaged tail copied aside
+//! before it is cut off); allocate for a frame before its length is checked.
+
+mod compact;
+mod frame;
+mod open;
+pub mod record;
+pub mod storage;
+
+pub use record::{BodyFormat, DecodeError, Pairs, Record};
+pub use storage::{Disk, LogFile, Storage};
+
+use crate::config::FsyncPolicy;
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The log is compacted once it is this many times the size it had after its last compaction
+/// (or at start-up): each byte is then rewritten a bounded number of times on average.
+pub const COMPACT_GROWTH_FACTOR: u64 = 2;
+/// A log smaller than this is never compacted: rewriting it would gain next to nothing.
+pub const COMPACT_MIN_BYTES: u64 = 16 << 20;
+/// Bytes of compacted log written per tick (once a second), so that compaction never holds
+/// the loop for long: a rewrite of `N` bytes takes about `N / COMPACT_BYTES_PER_TICK` seconds.
+pub const COMPACT_BYTES_PER_TICK: usize = 4 << 20;
+/// A commit buffer grown above this by a large push is given back afterwards.
+const PENDING_KEEP_BYTES: usize = 1 << 20;
+
+/// Where a compaction is written before it replaces the log.
+const COMPACT_SUFFIX: &str = ".compact-tmp";
+
+#[derive(Clone, Debug)]
+pub struct WalOptions {
+    pub fsync: FsyncPolicy,
+    /// With [`FsyncPolicy::Interval`], the longest a written change waits for its sync.
+    pub sync_interval: Duration,
+    pub compact_growth_factor: u64,
+    pub compact_min_bytes: u64,
+    pub compact_bytes_per_tick: usize,
+}
+
+impl WalOptions {
+    pub fn new(fsync: FsyncPolicy, sync_interval: Duration) -> WalOptions {
+        WalOptions {
+            fsync,
+            sync_interval,
+            compact_growth_factor: COMPACT_GROWTH_FACTOR,
+            compact_min_bytes: COMPACT_MIN_BYTES,
+            compact_bytes_per_tick: COMPACT_BYTES_PER_TICK,
+        }
+    }
+}
+
+/// An open log, positioned after its last good record.
+pub struct Wal {
+    storage: Box<dyn Storage>,
+    path: PathBuf,
+    file: Box<dyn LogFile>,
+    /// Bytes written to `file`. Invariant while the log is not broken: the file's length.
+    written_bytes: u64,
+    /// Frames appended since the last commit.
+    pending: Vec<u8>,
+    options: WalOptions,
+    /// When the oldest write not yet synced was made.
+    unsynced_since: Option<Instant>,
+    /// The log size at which the next compaction starts.
+    compact_at_bytes: u64,
+    compaction: Option<compact::Compaction>,
+    /// The first failed write or sync; once set, every commit fails with it.
+    broken: Option<(io::ErrorKind, String)>,
+}
+
+impl Wal {
+    /// Queues a record for the next commit.
+    pub fn append(&mut self, record: &Record<'_>) {
+        record.encode(&mut self.pending);
+    }
+
+    /// Writes everything appended since the last commit, and syncs it if the policy says so.
+    /// `Ok` means the records are in the file (and, with `always`, on disk).
+    pub fn commit(&mut self, now: Instant) -> io::Result<()> {
+        self.healthy()?;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = write_all(&mut *self.file, &self.pending) {
+            return Err(self.fail("writing", e));
+        }
+        self.written_bytes += self.pending.len() as u64;
+        self.pending.clear();
+        if self.pending.capacity() > PENDING_KEEP_BYTES {
+            self.pending = Vec::new();
+        }
+        match self.options.fsync {
+            FsyncPolicy::Always => self.sync(),
+            FsyncPolicy::Interval => {
+                self.unsynced_since.get_or_insert(now);
+                Ok(())
+            }
+            FsyncPolicy::Never => Ok(()),
+        }
+    }
+
+    /// Once a second: the interval sync. A failure breaks the log, and the next commit
+    /// reports it.
+    pub fn tick(&mut self, now: Instant) {
+        if self.broken.is_some() {
+            return;
+        }
+        if let Some(since) = self.unsynced_since {
+            if now.saturating_duration_since(since) >= self.options.sync_interval {
+                let _ = self.sync();
+            }
+        }
+    }
+
+    /// At a clean shutdown: drops an unfinished compaction, commits, and syncs whatever the
+    /// policy, as upstream always saves on its way out.
+    pub fn close(&mut self, now: Instant) -> io::Result<()> {
+        self.abort_compaction();
+        self.commit(now)?;
+        self.sync()
+    }
+
+    pub fn options(&self) -> &WalOptions {
+        &self.options
+    }
+
+    /// Bytes in the log, committed or not.
+    pub fn size_bytes(&self) -> u64 {
+        self.written_bytes + self.pending.len() as u64
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if let Err(e) = self.file.sync() {
+            return Err(self.fail("syncing", e));
+        }
+        self.unsynced_since = None;
+        Ok(())
+    }
+
+    fn healthy(&self) -> io::Result<()> {
+        match &self.broken {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Breaks the log for good; the error names the file and what failed.
+    fn fail(&mut self, doing: &str, e: io::Error) -> io::Error {
+        let message = format!("{doing} {}: {e}", self.path.display());
+        self.broken = Some((e.kind(), message.clone()));
+        io::Error::new(e.kind(), message)
+    }
+}
+
+/// Writes all of `buf`, retrying short writes; a short write followed by an error leaves the
+/// bytes written so far in the file (the torn frame that the next start-up cuts off).
+fn write_all(file: &mut dyn LogFile, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        match file.append(buf) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests;

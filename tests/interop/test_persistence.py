@@ -1,0 +1,135 @@
+"""Persistence (spec §12, §13): what survives a restart with --persistence.file.
+
+Upstream saves a snapshot on a graceful shutdown, so a SIGTERM-and-restart must look the same
+on both. Ours also keeps every acknowledged change through `kill -9` (a write-ahead log), and
+never overwrites a file it cannot read: those cases are ours only.
+"""
+
+import os
+
+import pytest
+
+import harness
+
+
+def pushed_lines(text):
+    """Sample lines of pushed groups (they carry `job`), values and time stamps exactly as written."""
+    return [
+        line for line in text.split("\n")
+        if line and not line.startswith("#") and 'job="' in line
+        and f'job="{harness.BARRIER_JOB}"' not in line
+    ]
+
+
+def scrape(server):
+    resp = server.scrape()
+    assert resp.status == 200, f"{server.name} scrape answered {resp.status}: {resp.text}"
+    return resp.text
+
+
+def make_history(server):
+    """PUT, POST, a rejected push (records a failure time), a delete, an empty POST."""
+    def ok(method, path, body, status=200):
+        resp = server.push(method, path, body)
+        assert resp.status == status, f"{server.name} {method} {path}: {resp.status} {resp.text}"
+
+    ok("PUT", "/metrics/job/a", "# TYPE m counter\n# HELP m Help of m.\nm 1\nn{x=\"y\"} 2\n")
+    ok("POST", "/metrics/job/a", "n{x=\"z\"} 3\n")
+    ok("PUT", "/metrics/job/b/instance/i", "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n")
+    ok("POST", "/metrics/job/b/instance/i", "ts 1 1700000000000\n", status=400)
+    ok("PUT", "/metrics/job/gone", "g 1\n")
+    ok("DELETE", "/metrics/job/gone", None, status=202)
+    ok("POST", "/metrics/job/c/path@base64/L3Zhci90bXA", "")
+    server.barrier()
+
+
+def test_graceful_restart_keeps_everything_like_upstream(server_factory, tmp_path):
+    after = {}
+    for kind in ("ours", "upstream"):
+        flag = f"--persistence.file={tmp_path / kind}"
+        server = server_factory(kind, flag)
+        make_history(server)
+        before = scrape(server)
+        server.stop()
+        restarted = server_factory(kind, flag)
+        after[kind] = scrape(restarted)
+        # Groups, families, values, and both bookkeeping times to the last digit.
+        assert pushed_lines(after[kind]) == pushed_lines(before), kind
+        assert 'job="gone"' not in after[kind], kind
+    assert harness.normalize_text(after["ours"]) == harness.normalize_text(after["upstream"])
+
+
+@pytest.mark.parametrize("fsync", ["always", "interval", "never"])
+def test_kill_9_keeps_every_acknowledged_change(server_factory, tmp_path, fsync):
+    flags = (f"--persistence.file={tmp_path / 'log'}", f"--persistence.fsync={fsync}")
+    server = server_factory("ours", *flags)
+    make_history(server)
+    before = scrape(server)
+    server.proc.kill()
+    server.proc.wait(timeout=harness.STOP_TIMEOUT_S)
+    restarted = server_factory("ours", *flags)
+    assert pushed_lines(scrape(restarted)) == pushed_lines(before)
+    # And the log goes on: a change after the restart survives the next one too.
+    assert restarted.push("PUT", "/metrics/job/later", "l 1\n").status == 200
+    restarted.stop()
+    again = pushed_lines(scrape(server_factory("ours", *flags)))
+    assert 'l{instance="",job="later"} 1' in again
+    assert set(pushed_lines(before)) <= set(again)
+
+
+def aside_files(directory, name, what):
+    prefix = f"{name}.{what}-"
+    return sorted(f for f in os.listdir(directory) if f.startswith(prefix))
+
+
+def test_an_upstream_file_is_moved_aside_not_overwritten(server_factory, tmp_path):
+    path = tmp_path / "pushgateway.data"
+    upstream = server_factory("upstream", f"--persistence.file={path}")
+    assert upstream.push("PUT", "/metrics/job/old", "o 1\n").status == 200
+    upstream.stop()
+    snapshot = path.read_bytes()
+    assert snapshot, "upstream wrote its snapshot"
+
+    ours = server_factory("ours", f"--persistence.file={path}")
+    assert pushed_lines(scrape(ours)) == []
+    assert "not a log this build can read" in ours.log_tail()
+    moved = aside_files(tmp_path, path.name, "not-a-log")
+    assert len(moved) == 1 and (tmp_path / moved[0]).read_bytes() == snapshot
+    # The new log works across a restart.
+    assert ours.push("PUT", "/metrics/job/new", "n 1\n").status == 200
+    ours.stop()
+    assert 'n{instance="",job="new"} 1' in scrape(server_factory("ours", f"--persistence.file={path}"))
+
+
+def test_a_damaged_tail_is_cut_off_and_kept_beside_the_log(server_factory, tmp_path):
+    path = tmp_path / "log"
+    server = server_factory("ours", f"--persistence.file={path}")
+    assert server.push("PUT", "/metrics/job/a", "a 1\n").status == 200
+    assert server.push("PUT", "/metrics/job/b", "b 2\n").status == 200
+    before = scrape(server)
+    server.stop()
+    good = path.read_bytes()
+    garbage = b"\x20\x00\x00\x00 half a record, as a crash mid-write leaves it"
+    path.write_bytes(good + garbage)
+
+    restarted = server_factory("ours", f"--persistence.file={path}")
+    assert pushed_lines(scrape(restarted)) == pushed_lines(before)
+    assert "damaged tail" in restarted.log_tail()
+    assert path.read_bytes() == good
+    kept = aside_files(tmp_path, path.name, "corrupt")
+    assert len(kept) == 1 and (tmp_path / kept[0]).read_bytes() == garbage
+
+
+def test_an_unusable_persistence_path_refuses_to_start(tmp_path):
+    """Ours exits 1 instead of running without the persistence asked for (upstream starts and
+    logs an error at every save)."""
+    import subprocess
+
+    proc = subprocess.run(
+        [harness.OURS_BIN, "--web.listen-address=127.0.0.1:0",
+         f"--persistence.file={tmp_path / 'missing-dir' / 'log'}"],
+        capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
+        preexec_fn=harness.die_with_parent,
+    )
+    assert proc.returncode == 1
+    assert "cannot open the persistence file" in proc.stderr
