@@ -158,9 +158,12 @@ def test_api_status_shape(server_factory):
     assert [k for k, _ in ours_d["build_information"]] == [k for k, _ in up_d["build_information"]]
     assert RFC3339_NANO_RE.match(ours_d["start_time"]), ours_d["start_time"]
     ours_flags, up_flags = dict(ours_d["flags"]), dict(up_d["flags"])
-    # 1.5.1 (Debian) has web.local-assets; push.enable-utf8-names came with 1.11.0.
+    # 1.5.1 (Debian) has web.local-assets; push.enable-utf8-names came with 1.11.0;
+    # persistence.fsync is ours (the write-ahead log's sync policy).
     up_flags.pop("web.local-assets", None)
-    ours_flags_shared = {k: v for k, v in ours_flags.items() if k != "push.enable-utf8-names"}
+    assert ours_flags["persistence.fsync"] == "interval"
+    ours_flags_shared = {k: v for k, v in ours_flags.items()
+                         if k not in ("push.enable-utf8-names", "persistence.fsync")}
     # Both servers got their own listen address from the harness, and the same other flags.
     ours_flags_shared.pop("web.listen-address")
     up_flags.pop("web.listen-address")
