@@ -133,3 +133,23 @@ def test_an_unusable_persistence_path_refuses_to_start(tmp_path):
     )
     assert proc.returncode == 1
     assert "cannot open the persistence file" in proc.stderr
+
+
+def test_protobuf_and_gzip_pushes_survive_kill_9(server_factory, tmp_path):
+    """The log keeps a push as decoded (after Content-Encoding) with its format, so replay
+    reads a protobuf body with the protobuf decoder."""
+    import gzip
+    flags = (f"--persistence.file={tmp_path / 'log'}", "--persistence.fsync=always")
+    server = server_factory("ours", *flags)
+    body = harness.pb_family("pbm", harness.GAUGE, [harness.pb_metric([("k", "v")], 2.5, harness.GAUGE)])
+    headers = {"Content-Type": harness.PROTOBUF_CONTENT_TYPE}
+    assert server.push("PUT", "/metrics/job/pb", body, headers).status == 200
+    gz = gzip.compress(b"gzm 7\n")
+    assert server.push("PUT", "/metrics/job/gz", gz, {"Content-Encoding": "gzip"}).status == 200
+    before = pushed_lines(scrape(server))
+    server.proc.kill()
+    server.proc.wait(timeout=harness.STOP_TIMEOUT_S)
+    after = pushed_lines(scrape(server_factory("ours", *flags)))
+    assert after == before
+    assert 'pbm{instance="",job="pb",k="v"} 2.5' in after
+    assert 'gzm{instance="",job="gz"} 7' in after
