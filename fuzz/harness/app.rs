@@ -33,7 +33,7 @@ use pushgateway::http::{Body, Method, Request, Response, Service};
 use pushgateway::model::MetricType;
 use pushgateway::parse::text::{self, TextOptions};
 use pushgateway::router::compute_route_prefix;
-use pushgateway::router::path::clean;
+use pushgateway::router::path::{clean, escape};
 use pushgateway::store::Store;
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -47,8 +47,8 @@ pub fn run(data: &[u8]) {
     let utf8_names = config.enable_utf8_names;
     let checked = !config.disable_consistency_check;
     let prefix = compute_route_prefix(&config.route_prefix, "");
-    let scrape_target = String::from_utf8(clean(format!("{prefix}/{TELEMETRY_PATH}").as_bytes()))
-        .expect("a cleaned UTF-8 path is UTF-8");
+    // As a client spells it: the route prefix is a path, the request-target its escaped form.
+    let scrape_target = escape(&clean(format!("{prefix}/{TELEMETRY_PATH}").as_bytes()));
     let mut app = App::new(config, &prefix, vec![("version", "fuzz".to_string())]);
     let mut seen = Vec::new();
     for _ in 0..REQUESTS_MAX {
