@@ -89,6 +89,12 @@ impl App {
         self.db.close(Instant::now())
     }
 
+    /// The store, read-only: the fuzz harness checks its consistency after every request.
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     fn dispatch(&mut self, req: &Request<'_>, endpoint: Endpoint, params: &[Vec<u8>]) -> Response {
         match endpoint {
             Endpoint::Metrics => self.metrics(req),

@@ -1,0 +1,99 @@
+//! Shared by the `attack_*` tests: the real Pushgateway (`handlers::App`) behind the real event
+//! loop on 127.0.0.1:0 in a thread, with limits the test chooses, and the raw-socket client of
+//! the `http_*` tests. Every wait is bounded by socket timeouts or `recv_timeout`.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+#[path = "../http_support/mod.rs"]
+pub mod http_support;
+
+use http_support::{Client, Reply, WAIT};
+use pushgateway::config::Config;
+use pushgateway::handlers::App;
+use pushgateway::limits::Limits;
+use pushgateway::reactor::Server;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+pub struct Gateway {
+    pub addr: SocketAddr,
+    done: mpsc::Receiver<io::Result<()>>,
+}
+
+/// Starts a gateway with `--web.enable-lifecycle`, so that the test can stop it.
+pub fn start(limits: Limits) -> Gateway {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel();
+    thread::spawn(move || {
+        let server = Server::bind(&["127.0.0.1:0".to_string()], limits).expect("bind");
+        ready_tx.send(server.local_addrs()[0]).unwrap();
+        let config = Config {
+            enable_lifecycle: true,
+            ..Config::default()
+        };
+        let mut app = App::new(config, "", Vec::new());
+        let _ = done_tx.send(server.run(&mut app));
+    });
+    let addr = ready_rx.recv_timeout(WAIT).expect("server started");
+    Gateway { addr, done }
+}
+
+impl Gateway {
+    pub fn client(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// A PUT of `body` to `path` on a connection of its own.
+    pub fn push(&self, path: &str, body: &str) -> Reply {
+        let mut client = self.client();
+        client.send(
+            format!(
+                "PUT {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        client.response()
+    }
+
+    /// The exposition, which must be served.
+    pub fn scrape(&self) -> String {
+        let mut client = self.client();
+        client.send(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+        let reply = client.response();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.text()
+    }
+
+    /// A push and a scrape that shows it: the gateway still does its job.
+    pub fn assert_serving(&self, job: &str) {
+        let reply = self.push(&format!("/metrics/job/{job}"), "served 1\n");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let line = format!("served{{instance=\"\",job=\"{job}\"}} 1\n");
+        assert!(self.scrape().contains(&line), "no {line:?} in the scrape");
+    }
+
+    /// Asks the gateway to quit and waits for it to stop, retrying while every connection slot
+    /// is still taken by clients it has not yet seen hang up.
+    pub fn stop(self) {
+        for _ in 0..100 {
+            let mut client = self.client();
+            client.send(b"PUT /-/quit HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            match client.response().status {
+                200 => {
+                    drop(client);
+                    self.done
+                        .recv_timeout(WAIT)
+                        .expect("server stopped")
+                        .expect("run returned Ok");
+                    return;
+                }
+                503 => thread::sleep(Duration::from_millis(50)),
+                status => panic!("/-/quit answered {status}"),
+            }
+        }
+        panic!("no free connection slot to ask the server to quit");
+    }
+}
