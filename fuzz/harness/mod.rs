@@ -13,8 +13,10 @@
 
 pub mod app;
 pub mod chunked;
+pub mod compressed;
 pub mod grouping_key;
 pub mod http_head;
+pub mod protobuf;
 mod splits;
 pub mod text;
 
@@ -25,7 +27,9 @@ pub type Harness = fn(&[u8]);
 pub const TARGETS: &[(&str, Harness)] = &[
     ("app", app::run),
     ("chunked", chunked::run),
+    ("compressed", compressed::run),
     ("grouping_key", grouping_key::run),
     ("http_head", http_head::run),
+    ("protobuf", protobuf::run),
     ("text", text::run),
 ];
