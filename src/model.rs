@@ -59,6 +59,8 @@ pub struct Family<'a> {
     /// `# HELP name ` with nothing after the space.
     pub help: Option<Cow<'a, str>>,
     pub mtype: MetricType,
+    /// The `unit` of a family pushed as protobuf, served back in protobuf; text has none.
+    pub unit: Option<Cow<'a, str>>,
     pub metrics: Vec<Metric<'a>>,
 }
 
@@ -157,6 +159,7 @@ impl Family<'_> {
             name: Cow::Owned(self.name.into_owned()),
             help: self.help.map(|h| Cow::Owned(h.into_owned())),
             mtype: self.mtype,
+            unit: self.unit.map(|u| Cow::Owned(u.into_owned())),
             metrics: self.metrics.into_iter().map(Metric::into_owned).collect(),
         }
     }

@@ -209,6 +209,7 @@ fn family(name: &'static str, metrics: Vec<Metric<'static>>) -> Family<'static> 
         name: Cow::Borrowed(name),
         help: Some(Cow::Borrowed(own.help)),
         mtype: own.mtype,
+        unit: None,
         metrics,
     }
 }

@@ -119,6 +119,7 @@ fn native_histograms_round_trip_exactly() {
     put_key(&mut family, 3, 0);
     put_varint(&mut family, 4); // HISTOGRAM
     put_bytes(&mut family, 4, &metric);
+    put_bytes(&mut family, 5, b"seconds");
     let mut body = Vec::new();
     put_varint(&mut body, family.len() as u64);
     body.extend_from_slice(&family);

@@ -2,7 +2,7 @@
 //! messages, each preceded by its length as a varint — what the Go client pushes by default.
 //!
 //! Grammar (client_model `metrics.proto`, proto2; unknown fields are skipped):
-//! `MetricFamily{1 name, 2 help, 3 type, 4 metric*}`, `Metric{1 label*, 2 gauge, 3 counter,
+//! `MetricFamily{1 name, 2 help, 3 type, 4 metric*, 5 unit}`, `Metric{1 label*, 2 gauge, 3 counter,
 //! 4 summary, 5 untyped, 7 histogram, 6 timestamp_ms}`, `LabelPair{1 name, 2 value}`,
 //! `Gauge|Counter|Untyped{1 value}`, `Summary{1 sample_count, 2 sample_sum, 3 quantile*}`,
 //! `Quantile{1 quantile, 2 value}`, `Histogram{1 sample_count, 4 sample_count_float,
@@ -81,6 +81,7 @@ fn family<'a>(
     let mut r = Reader::new(message);
     let (mut name, mut help, mut mtype, mut metrics) =
         (&b""[..], None, MetricType::Counter, Vec::new());
+    let mut unit = None;
     while !r.is_empty() {
         match r.key()? {
             (1, LEN) => name = r.bytes()?,
@@ -97,6 +98,7 @@ fn family<'a>(
                 }
             }
             (4, LEN) => metrics.push(r.bytes()?),
+            (5, LEN) => unit = Some(Cow::Borrowed(utf8(r.bytes()?, "unit")?)),
             (_, wire_type) => r.skip(wire_type)?,
         }
     }
@@ -124,6 +126,7 @@ fn family<'a>(
         name: Cow::Borrowed(name),
         help,
         mtype,
+        unit,
         metrics,
     })
 }

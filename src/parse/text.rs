@@ -419,6 +419,7 @@ impl<'a> Parser<'a> {
                 name: text.cow(building.name).expect("sample names are validated"),
                 help: building.help,
                 mtype: building.mtype.expect("a sample types its family"),
+                unit: None,
                 metrics: building.metrics,
             })
             .collect()

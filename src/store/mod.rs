@@ -382,6 +382,7 @@ fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Fami
         name: Cow::Borrowed(name),
         help: Some(Cow::Borrowed(help)),
         mtype: MetricType::Gauge,
+        unit: None,
         metrics: vec![Metric {
             labels: base_labels(key),
             value: Value::Simple(value),

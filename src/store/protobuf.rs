@@ -33,6 +33,7 @@ pub fn write_family_header(
     name: &str,
     help: Option<&str>,
     mtype: MetricType,
+    unit: Option<&str>,
     series_bytes: usize,
 ) {
     let mut header = Vec::with_capacity(name.len() + help.map_or(0, str::len) + 16);
@@ -42,6 +43,12 @@ pub fn write_family_header(
     }
     put_key(&mut header, 3, VARINT);
     put_varint(&mut header, type_number(mtype));
+    if let Some(unit) = unit {
+        put_bytes(&mut header, 5, unit.as_bytes());
+    }
+    if let Some(unit) = unit {
+        put_bytes(&mut header, 5, unit.as_bytes());
+    }
     put_varint(out, (header.len() + series_bytes) as u64);
     out.extend_from_slice(&header);
 }

@@ -121,11 +121,13 @@ impl Store {
                 Format::Text => write_header(&mut header, name, help, mtype),
                 Format::Protobuf => {
                     let series_bytes = sources.iter().map(|s| s.fragment.text.len()).sum();
+                    let unit = sources.iter().find_map(|s| s.family.unit.as_deref());
                     super::protobuf::write_family_header(
                         &mut header,
                         name,
                         help,
                         mtype,
+                        unit,
                         series_bytes,
                     );
                 }

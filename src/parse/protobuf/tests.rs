@@ -240,3 +240,12 @@ fn garbage_is_rejected_without_panicking() {
         let _ = parse(&bytes, names());
     }
 }
+
+#[test]
+fn the_unit_is_kept() {
+    let mut f = family("seconds_total", None, 0, &[metric(&[], &simple(3, 1.0))]);
+    put_bytes(&mut f, 5, b"seconds");
+    let body = delimited(&[f]);
+    let d = parse(&body, names()).unwrap();
+    assert_eq!(d.families[0].unit.as_deref(), Some("seconds"));
+}

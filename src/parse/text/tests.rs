@@ -640,6 +640,7 @@ fn all_five_types_in_the_model() {
             name: b("c"),
             help: Some(b("A counter.")),
             mtype: MetricType::Counter,
+            unit: None,
             metrics: vec![simple(
                 vec![Label {
                     name: b("x"),
@@ -652,18 +653,21 @@ fn all_five_types_in_the_model() {
             name: b("g"),
             help: None,
             mtype: MetricType::Gauge,
+            unit: None,
             metrics: vec![simple(vec![], -2.5)],
         },
         Family {
             name: b("u"),
             help: None,
             mtype: MetricType::Untyped,
+            unit: None,
             metrics: vec![simple(vec![], 3.0)],
         },
         Family {
             name: b("s"),
             help: None,
             mtype: MetricType::Summary,
+            unit: None,
             metrics: vec![Metric {
                 labels: vec![],
                 value: Value::Summary(Summary {
@@ -682,6 +686,7 @@ fn all_five_types_in_the_model() {
             name: b("h"),
             help: None,
             mtype: MetricType::Histogram,
+            unit: None,
             metrics: vec![Metric {
                 labels: vec![],
                 value: Value::Histogram(Histogram {
