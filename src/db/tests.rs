@@ -37,15 +37,21 @@ fn open(disk: &Memory) -> (Db, Store) {
 
 /// Everything replay must rebuild: every family of every group (bookkeeping included) with
 /// its stamp. Debug output, so that NaN compares equal to NaN.
+/// Every group's families with their stamps and their protobuf encoding. A series' `pb_value`
+/// is compared through that encoding: after compaction (which writes protobuf) a series pushed
+/// as text carries the encoding of its value, which is the same bytes.
 fn state(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for group in store.groups_sorted() {
         for (name, stored) in &group.families {
+            let mut family = stored.family.clone();
+            family.metrics.iter_mut().for_each(|m| m.pb_value = None);
+            let mut encoded = Vec::new();
+            stored.write_protobuf(&mut encoded);
+            let stamp = stored.stamp.unix_nanos;
             out.push(format!(
-                "{:?} {name} @{} {:?}",
-                group.key.labels(),
-                stored.stamp.unix_nanos,
-                stored.family
+                "{:?} {name} @{stamp} {family:?} {encoded:?}",
+                group.key.labels()
             ));
         }
     }

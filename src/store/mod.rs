@@ -76,6 +76,16 @@ impl StoredFamily {
     fn protobuf_fragment(&self) -> &Fragment {
         self.protobuf.get_or_init(|| protobuf::render(&self.family))
     }
+
+    /// The family as one length-delimited protobuf `MetricFamily`: a push body that decodes
+    /// back to it exactly (what compaction writes to the log).
+    pub fn write_protobuf(&self, out: &mut Vec<u8>) {
+        let f = &self.family;
+        let series = self.protobuf_fragment();
+        let (help, unit) = (f.help.as_deref(), f.unit.as_deref());
+        protobuf::write_family_header(out, &f.name, help, f.mtype, unit, series.text.len());
+        out.extend_from_slice(&series.text);
+    }
 }
 
 #[derive(Debug)]
