@@ -8,7 +8,7 @@
 //! library's public API, so they see what the server sees.
 //!
 //! Adding a target: a module here with `pub fn run(data: &[u8])`, its line in [`TARGETS`], a
-//! three-line `fuzz_targets/<name>.rs` with its `[[bin]]` in `Cargo.toml`, and seeds in
+//! two-line `fuzz_targets/<name>.rs` with its `[[bin]]` in `Cargo.toml`, and seeds in
 //! `corpus/<name>/`. The corpus test refuses a corpus or target file that `TARGETS` lacks.
 
 pub mod app;
