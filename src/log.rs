@@ -50,6 +50,9 @@ pub fn error(msg: &str, kv: &[(&str, &dyn Display)]) {
     log(LogLevel::Error, msg, kv)
 }
 
+/// Appends one `key=value` (or `"key":"value"`) pair in a format's quoting.
+type PushPair = fn(&mut String, &str, &str);
+
 #[track_caller]
 fn log(level: LogLevel, msg: &str, kv: &[(&str, &dyn Display)]) {
     if !enabled(level) {
@@ -105,50 +108,31 @@ fn format_line(format: LogFormat, record: &Record<'_>) -> String {
     let source = format!("{file}:{}", record.line);
     let mut line = String::with_capacity(128);
     let mut value = String::new();
-    match format {
-        LogFormat::Logfmt => {
-            let fixed = [
-                ("time", time.as_str()),
-                ("level", level),
-                ("source", &source),
-                ("msg", record.msg),
-            ];
-            for (i, (key, text)) in fixed.iter().enumerate() {
-                if i > 0 {
-                    line.push(' ');
-                }
-                push_logfmt_pair(&mut line, key, text);
-            }
-            for (key, v) in record.kv {
-                value.clear();
-                let _ = write!(value, "{v}");
-                line.push(' ');
-                push_logfmt_pair(&mut line, key, &value);
-            }
+    // Both formats are the same sequence of pairs, with their own separators and quoting.
+    let (open, separator, close, push_pair): (&str, char, &str, PushPair) = match format {
+        LogFormat::Logfmt => ("", ' ', "", push_logfmt_pair),
+        LogFormat::Json => ("{", ',', "}", push_json_pair),
+    };
+    line.push_str(open);
+    let fixed = [
+        ("time", time.as_str()),
+        ("level", level),
+        ("source", &source),
+        ("msg", record.msg),
+    ];
+    for (i, (key, text)) in fixed.iter().enumerate() {
+        if i > 0 {
+            line.push(separator);
         }
-        LogFormat::Json => {
-            line.push('{');
-            let fixed = [
-                ("time", time.as_str()),
-                ("level", level),
-                ("source", &source),
-                ("msg", record.msg),
-            ];
-            for (i, (key, text)) in fixed.iter().enumerate() {
-                if i > 0 {
-                    line.push(',');
-                }
-                push_json_pair(&mut line, key, text);
-            }
-            for (key, v) in record.kv {
-                value.clear();
-                let _ = write!(value, "{v}");
-                line.push(',');
-                push_json_pair(&mut line, key, &value);
-            }
-            line.push('}');
-        }
+        push_pair(&mut line, key, text);
     }
+    for (key, v) in record.kv {
+        value.clear();
+        let _ = write!(value, "{v}");
+        line.push(separator);
+        push_pair(&mut line, key, &value);
+    }
+    line.push_str(close);
     line.push('\n');
     line
 }

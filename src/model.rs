@@ -45,6 +45,30 @@ impl MetricType {
         }
     }
 
+    /// The `MetricType` enum number of client_model's `metrics.proto`.
+    pub fn protobuf_number(self) -> u8 {
+        match self {
+            MetricType::Counter => 0,
+            MetricType::Gauge => 1,
+            MetricType::Summary => 2,
+            MetricType::Untyped => 3,
+            MetricType::Histogram => 4,
+            MetricType::GaugeHistogram => 5,
+        }
+    }
+
+    pub fn from_protobuf_number(n: u64) -> Option<MetricType> {
+        Some(match n {
+            0 => MetricType::Counter,
+            1 => MetricType::Gauge,
+            2 => MetricType::Summary,
+            3 => MetricType::Untyped,
+            4 => MetricType::Histogram,
+            5 => MetricType::GaugeHistogram,
+            _ => return None,
+        })
+    }
+
     /// True for the two types whose series are histograms (`_bucket`, `_sum`, `_count`).
     pub fn is_histogram(self) -> bool {
         matches!(self, MetricType::Histogram | MetricType::GaugeHistogram)

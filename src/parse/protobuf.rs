@@ -87,15 +87,9 @@ fn family<'a>(
             (1, LEN) => name = r.bytes()?,
             (2, LEN) => help = Some(r.bytes()?),
             (3, VARINT) => {
-                mtype = match r.varint()? {
-                    0 => MetricType::Counter,
-                    1 => MetricType::Gauge,
-                    2 => MetricType::Summary,
-                    3 => MetricType::Untyped,
-                    4 => MetricType::Histogram,
-                    5 => MetricType::GaugeHistogram,
-                    other => return Err(DecodeError(format!("unknown metric type {other}"))),
-                }
+                let n = r.varint()?;
+                mtype = MetricType::from_protobuf_number(n)
+                    .ok_or_else(|| DecodeError(format!("unknown metric type {n}")))?;
             }
             (4, LEN) => metrics.push(r.bytes()?),
             (5, LEN) => unit = Some(Cow::Borrowed(utf8(r.bytes()?, "unit")?)),

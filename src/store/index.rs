@@ -13,25 +13,10 @@ pub type GroupId = u32;
 
 const TYPE_COUNT: usize = 6;
 
+/// Counts are kept per type, in the order of the protobuf enum numbers.
 fn type_slot(t: MetricType) -> usize {
-    match t {
-        MetricType::Counter => 0,
-        MetricType::Gauge => 1,
-        MetricType::Summary => 2,
-        MetricType::Untyped => 3,
-        MetricType::Histogram => 4,
-        MetricType::GaugeHistogram => 5,
-    }
+    usize::from(t.protobuf_number())
 }
-
-const TYPES: [MetricType; TYPE_COUNT] = [
-    MetricType::Counter,
-    MetricType::Gauge,
-    MetricType::Summary,
-    MetricType::Untyped,
-    MetricType::Histogram,
-    MetricType::GaugeHistogram,
-];
 
 /// How many groups carry a family name, per type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,7 +43,9 @@ impl TypeCounts {
 
     /// The types present, in a fixed order.
     pub fn types(self) -> impl Iterator<Item = MetricType> {
-        TYPES.into_iter().filter(move |&t| self.contains(t))
+        (0..TYPE_COUNT as u64)
+            .filter_map(MetricType::from_protobuf_number)
+            .filter(move |&t| self.contains(t))
     }
 }
 

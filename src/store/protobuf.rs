@@ -42,7 +42,7 @@ pub fn write_family_header(
         put_bytes(&mut header, 2, help.as_bytes());
     }
     put_key(&mut header, 3, VARINT);
-    put_varint(&mut header, type_number(mtype));
+    put_varint(&mut header, u64::from(mtype.protobuf_number()));
     if let Some(unit) = unit {
         put_bytes(&mut header, 5, unit.as_bytes());
     }
@@ -51,17 +51,6 @@ pub fn write_family_header(
     }
     put_varint(out, (header.len() + series_bytes) as u64);
     out.extend_from_slice(&header);
-}
-
-fn type_number(t: MetricType) -> u64 {
-    match t {
-        MetricType::Counter => 0,
-        MetricType::Gauge => 1,
-        MetricType::Summary => 2,
-        MetricType::Untyped => 3,
-        MetricType::Histogram => 4,
-        MetricType::GaugeHistogram => 5,
-    }
 }
 
 fn encode_metric(out: &mut Vec<u8>, mtype: MetricType, metric: &Metric<'_>) {
