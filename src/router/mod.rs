@@ -83,6 +83,9 @@ struct Route {
     /// httprouter syntax: `:name` matches one non-empty segment, `*name` (after a `/`) the rest
     /// of the path including that `/`.
     pattern: String,
+    /// How many leading bytes of `pattern` are literal whatever they hold: the route prefix and
+    /// telemetry path come from flags, and a `:` or `*` in them is no parameter.
+    literal: usize,
     endpoint: Endpoint,
 }
 
@@ -110,21 +113,26 @@ impl Router {
     pub fn new(opts: &RouterOptions<'_>) -> Router {
         let p = opts.prefix;
         let mut main = Vec::new();
-        let mut add = |method, pattern: String, endpoint| {
+        let mut add_literal = |method, pattern: String, literal, endpoint| {
             main.push(Route {
                 method,
                 pattern,
+                literal,
                 endpoint,
             })
         };
-        add(Method::Get, format!("{p}/-/healthy"), Endpoint::Healthy);
-        add(Method::Get, format!("{p}/-/ready"), Endpoint::Ready);
         let telemetry = clean(format!("{p}/{}", opts.telemetry_path).as_bytes());
-        add(
+        let telemetry = String::from_utf8_lossy(&telemetry).into_owned();
+        add_literal(
             Method::Get,
-            String::from_utf8_lossy(&telemetry).into_owned(),
+            telemetry.clone(),
+            telemetry.len(),
             Endpoint::Metrics,
         );
+        add_literal(Method::Get, "/-/quit".to_string(), 0, Endpoint::QuitGet);
+        let mut add = |method, pattern, endpoint| add_literal(method, pattern, p.len(), endpoint);
+        add(Method::Get, format!("{p}/-/healthy"), Endpoint::Healthy);
+        add(Method::Get, format!("{p}/-/ready"), Endpoint::Ready);
         for (suffix, job_base64) in [("", false), ("@base64", true)] {
             for tail in ["/:job/*labels", "/:job"] {
                 let pattern = format!("{p}/metrics/job{suffix}{tail}");
@@ -156,22 +164,24 @@ impl Router {
         add(Method::Get, format!("{p}/"), Endpoint::Ui);
         add(Method::Put, format!("{p}/-/quit"), Endpoint::Quit);
         add(Method::Post, format!("{p}/-/quit"), Endpoint::Quit);
-        add(Method::Get, "/-/quit".to_string(), Endpoint::QuitGet);
 
         let mut api = vec![
             Route {
                 method: Method::Options,
                 pattern: "/*path".into(),
+                literal: 0,
                 endpoint: Endpoint::ApiOptions,
             },
             Route {
                 method: Method::Get,
                 pattern: "/status".into(),
+                literal: 0,
                 endpoint: Endpoint::ApiStatus,
             },
             Route {
                 method: Method::Get,
                 pattern: "/metrics".into(),
+                literal: 0,
                 endpoint: Endpoint::ApiMetrics,
             },
         ];
@@ -179,6 +189,7 @@ impl Router {
             api.push(Route {
                 method: Method::Put,
                 pattern: "/admin/wipe".into(),
+                literal: 0,
                 endpoint: Endpoint::Wipe,
             });
         }
@@ -234,9 +245,7 @@ impl Table {
         self.routes
             .iter()
             .filter(|r| r.method == method)
-            .find_map(|r| {
-                match_pattern(&r.pattern, path, false).map(|(_, params)| (r.endpoint, params))
-            })
+            .find_map(|r| match_pattern(r, path, false).map(|(_, params)| (r.endpoint, params)))
     }
 
     /// httprouter's request handling order: the method's own route, then (for a method that
@@ -278,10 +287,11 @@ impl Table {
             return Some(toggled);
         }
         let before_param = self.routes.iter().filter(|r| r.method == method).any(|r| {
-            r.pattern
-                .as_bytes()
-                .strip_prefix(path)
-                .is_some_and(|rest| rest.starts_with(b":"))
+            path.len() >= r.literal
+                && r.pattern
+                    .as_bytes()
+                    .strip_prefix(path)
+                    .is_some_and(|rest| rest.starts_with(b":"))
         });
         (path.ends_with(b"/") && before_param).then_some(toggled)
     }
@@ -297,8 +307,8 @@ impl Table {
         };
         let routes = || self.routes.iter().filter(|r| r.method == method);
         routes()
-            .find_map(|r| match_pattern(&r.pattern, &cleaned, true))
-            .or_else(|| routes().find_map(|r| match_pattern(&r.pattern, &toggled, true)))
+            .find_map(|r| match_pattern(r, &cleaned, true))
+            .or_else(|| routes().find_map(|r| match_pattern(r, &toggled, true)))
             .map(|(fixed, _)| fixed)
     }
 
@@ -324,10 +334,10 @@ impl Table {
     }
 }
 
-/// Matches `path` against an httprouter pattern. Returns the path as the route spells it
+/// Matches `path` against a route's httprouter pattern. Returns the path as the route spells it
 /// (fixed parts from the pattern, parameters as sent) and the parameter values.
-fn match_pattern(pattern: &str, path: &[u8], ignore_case: bool) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
-    let pattern = pattern.as_bytes();
+fn match_pattern(route: &Route, path: &[u8], ignore_case: bool) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+    let pattern = route.pattern.as_bytes();
     let mut fixed = Vec::with_capacity(path.len());
     let mut params = Vec::new();
     let (mut p, mut i) = (0, 0);
@@ -359,10 +369,12 @@ fn match_pattern(pattern: &str, path: &[u8], ignore_case: bool) -> Option<(Vec<u
                 return Some((fixed, params));
             }
             _ => {
-                let lit_end = pattern[p..]
+                // The literal run goes at least to the end of the route's literal head.
+                let from = p.max(route.literal);
+                let lit_end = pattern[from..]
                     .iter()
                     .position(|&b| b == b':' || b == b'*')
-                    .map_or(pattern.len(), |n| p + n);
+                    .map_or(pattern.len(), |n| from + n);
                 let literal = &pattern[p..lit_end];
                 let candidate = path.get(i..i + literal.len())?;
                 let same = if ignore_case {

@@ -197,3 +197,28 @@ fn telemetry_path_moves_only_the_exposition() {
         Routed::Endpoint { .. }
     ));
 }
+
+#[test]
+fn prefix_and_telemetry_path_are_literal_even_with_colons_and_stars() {
+    // Flags are not patterns: a `:` or `*` in them must not capture anything (found by fuzzing:
+    // `--web.route-prefix=/:p` once handed the push handler a label string without its `/`).
+    let r = Router::new(&RouterOptions {
+        prefix: "/:p",
+        telemetry_path: "/m*x",
+        enable_admin_api: false,
+    });
+    assert_eq!(r.route(Method::Put, "/p/metrics/job/a"), Routed::NotFound);
+    let push = Endpoint::Push {
+        replace: true,
+        job_base64: false,
+    };
+    assert_eq!(
+        endpoint(r.route(Method::Put, "/:p/metrics/job/a/b/c")),
+        (push, vec!["a".into(), "/b/c".into()])
+    );
+    assert_eq!(
+        endpoint(r.route(Method::Get, "/:p/m*x")).0,
+        Endpoint::Metrics
+    );
+    assert_eq!(r.route(Method::Get, "/:p/mAx"), Routed::NotFound);
+}
