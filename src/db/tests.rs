@@ -5,21 +5,12 @@
 use super::*;
 use crate::config::FsyncPolicy;
 use crate::own_metrics::OWN_FAMILIES;
-use crate::store::tests::XorShift;
+use crate::store::tests::{key, XorShift};
 use crate::wal::storage::memory::Memory;
 use std::time::Duration;
 
 const PATH: &str = "/data/pg.log";
 const HEADER_BYTES: usize = 12;
-
-fn key(pairs: &[(&str, &str)]) -> GroupingKey {
-    GroupingKey::from_pairs(
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-    )
-}
 
 fn options() -> WalOptions {
     WalOptions::new(FsyncPolicy::Always, Duration::from_secs(1))

@@ -270,13 +270,26 @@ impl Store {
     ) {
         let id = id.unwrap_or_else(|| self.create_group(key, time));
         let group = self.groups[id as usize].as_mut().expect("group exists");
-        let doomed: Vec<Box<str>> = group
-            .families
-            .keys()
-            .filter(|name| !is_bookkeeping(name))
-            .filter(|name| replace || families.iter().any(|f| *f.name == ***name))
-            .cloned()
-            .collect();
+        // PUT replaces every pushed family; POST only those it pushes again: looked up by
+        // name, so a POST costs its own size, not the group's.
+        let doomed: Vec<Box<str>> = if replace {
+            group
+                .families
+                .keys()
+                .filter(|name| !is_bookkeeping(name))
+                .cloned()
+                .collect()
+        } else {
+            families
+                .iter()
+                .filter_map(|f| {
+                    group
+                        .families
+                        .get_key_value(&*f.name)
+                        .map(|(name, _)| name.clone())
+                })
+                .collect()
+        };
         for name in doomed {
             self.remove_family(id, &name);
         }

@@ -4,7 +4,7 @@
 use super::*;
 use crate::parse::text::{parse, TextOptions};
 
-fn key(pairs: &[(&str, &str)]) -> GroupingKey {
+pub(crate) fn key(pairs: &[(&str, &str)]) -> GroupingKey {
     GroupingKey::from_pairs(
         pairs
             .iter()
