@@ -20,6 +20,7 @@ pub mod limits;
 pub mod listen;
 pub mod log;
 pub mod model;
+pub mod native_histogram;
 pub mod own_metrics;
 pub mod parse;
 pub mod process;

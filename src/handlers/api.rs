@@ -9,6 +9,7 @@ use crate::build_info;
 use crate::http::{Body, Response};
 use crate::json::{sorted_map, JsonWriter};
 use crate::model::{Count, Metric, Value};
+use crate::native_histogram::{self, BucketCount, Native};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_nano;
 
@@ -156,6 +157,15 @@ fn write_metric(w: &mut JsonWriter, metric: &Metric<'_>) {
             w.float_string(s.sum);
         }
         Value::Histogram(h) => {
+            if let Some(native) = metric
+                .pb_value
+                .as_deref()
+                .and_then(native_histogram::decode)
+            {
+                write_native_histogram(w, &native, h.sum, labels());
+                w.end_object();
+                return;
+            }
             w.key("buckets");
             w.string_map(
                 h.buckets
@@ -172,6 +182,40 @@ fn write_metric(w: &mut JsonWriter, metric: &Metric<'_>) {
         }
     }
     w.end_object();
+}
+
+/// A native histogram (upstream 1.8+): `buckets` is an array of
+/// `[rule, "lower", "upper", "count"]`, and `count` the integer or float sample count.
+fn write_native_histogram(
+    w: &mut JsonWriter,
+    native: &Native,
+    sum: f64,
+    labels: Vec<(&str, &str)>,
+) {
+    w.key("buckets");
+    w.begin_array();
+    for bucket in native.api_buckets() {
+        w.begin_array();
+        w.uint(u64::from(bucket.rule));
+        w.float_string(bucket.lower);
+        w.float_string(bucket.upper);
+        write_bucket_count(w, bucket.count);
+        w.end_array();
+    }
+    w.end_array();
+    w.key("count");
+    write_bucket_count(w, native.count());
+    w.key("labels");
+    w.string_map(labels);
+    w.key("sum");
+    w.float_string(sum);
+}
+
+fn write_bucket_count(w: &mut JsonWriter, count: BucketCount) {
+    match count {
+        BucketCount::Int(n) => w.uint_string(n),
+        BucketCount::Float(f) => w.float_string(f),
+    }
 }
 
 fn go_float(v: f64) -> String {

@@ -11,6 +11,7 @@ use super::group_path::group_path;
 use super::html::Html;
 use crate::clock::Timestamp;
 use crate::model::{Count, Metric, Value};
+use crate::native_histogram::{self, BucketCount, Native};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_seconds;
 
@@ -140,6 +141,13 @@ fn write_series(h: &mut Html, metric: &Metric<'_>) {
         }
         Value::Histogram(hist) => {
             h.raw("<table class=\"value\">");
+            if let Some(native) = metric
+                .pb_value
+                .as_deref()
+                .and_then(native_histogram::decode)
+            {
+                write_native_row(h, &native);
+            }
             for b in &hist.buckets {
                 h.raw("<tr><th>Sample values &le; ").number(b.upper_bound);
                 h.raw("</th><td>");
@@ -154,6 +162,30 @@ fn write_series(h: &mut Html, metric: &Metric<'_>) {
         }
     }
     h.raw("</td></tr>\n");
+}
+
+/// One row with every non-empty native bucket, a line each: `[-2, -1.4142135623730951): 3`.
+fn write_native_row(h: &mut Html, native: &Native) {
+    h.raw("<tr><th>Native Histogram representation</th><td><pre class=\"native\">");
+    for (i, b) in native.api_buckets().into_iter().enumerate() {
+        if i > 0 {
+            h.raw("\n");
+        }
+        h.raw(if b.rule & 1 == 1 { "[" } else { "(" })
+            .number(b.lower)
+            .raw(", ")
+            .number(b.upper)
+            .raw(if b.rule == 0 || b.rule == 3 {
+                "]: "
+            } else {
+                "): "
+            });
+        match b.count {
+            BucketCount::Int(n) => h.integer(n),
+            BucketCount::Float(f) => h.number(f),
+        };
+    }
+    h.raw("</pre></td></tr>");
 }
 
 fn write_count(h: &mut Html, count: Count) {
