@@ -29,4 +29,5 @@ pub mod router;
 pub mod server;
 pub mod store;
 pub mod time_format;
+pub mod time_zone;
 pub mod wal;

@@ -12,6 +12,7 @@ use crate::model::{Count, Metric, Value};
 use crate::native_histogram::{self, BucketCount, Native};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_nano;
+use crate::time_zone::Zone;
 
 const JSON_CONTENT_TYPE: &str = "application/json";
 
@@ -37,7 +38,7 @@ impl App {
         w.key("flags");
         w.string_map(self.config.flag_map());
         w.key("start_time");
-        w.string(&rfc3339_nano(self.start_time));
+        w.string(&rfc3339_nano(self.start_time, &self.zone));
         w.end_object();
         json_response(w)
     }
@@ -48,7 +49,7 @@ impl App {
         w.begin_array();
         // Upstream's order is its hash map's; ours is the UI's, so repeated calls agree.
         for group in self.store.groups_sorted() {
-            write_group(&mut w, group);
+            write_group(&mut w, group, &self.zone);
         }
         w.end_array();
         json_response(w)
@@ -78,7 +79,7 @@ enum GroupEntry<'a> {
     Family(&'a StoredFamily),
 }
 
-fn write_group(w: &mut JsonWriter, group: &Group) {
+fn write_group(w: &mut JsonWriter, group: &Group, zone: &Zone) {
     let mut entries: Vec<(&str, GroupEntry<'_>)> = vec![
         ("labels", GroupEntry::Labels),
         ("last_push_successful", GroupEntry::LastPushSuccessful),
@@ -95,18 +96,18 @@ fn write_group(w: &mut JsonWriter, group: &Group) {
         match entry {
             GroupEntry::Labels => w.string_map(group.key.labels().to_vec()),
             GroupEntry::LastPushSuccessful => w.bool(group.last_push_successful()),
-            GroupEntry::Family(stored) => write_family(w, stored),
+            GroupEntry::Family(stored) => write_family(w, stored, zone),
         }
     }
     w.end_object();
 }
 
 /// A struct upstream, so its keys keep this order; `help` is omitted when empty.
-fn write_family(w: &mut JsonWriter, stored: &StoredFamily) {
+fn write_family(w: &mut JsonWriter, stored: &StoredFamily, zone: &Zone) {
     let family = &stored.family;
     w.begin_object();
     w.key("time_stamp");
-    w.string(&rfc3339_nano(stored.stamp));
+    w.string(&rfc3339_nano(stored.stamp, zone));
     w.key("type");
     w.string(family.mtype.upper_name());
     if let Some(help) = family.help.as_deref().filter(|h| !h.is_empty()) {

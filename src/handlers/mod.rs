@@ -19,6 +19,7 @@ use crate::log;
 use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
 use crate::router::{compute_route_prefix, Endpoint, Routed, Router, RouterOptions};
 use crate::store::Store;
+use crate::time_zone::Zone;
 use crate::wal::{Disk, WalOptions};
 use std::io;
 use std::path::Path;
@@ -38,6 +39,9 @@ pub struct App {
     /// The external path prefix (spec §2.4): where the UI's links point, which may differ from
     /// where the routes live when a proxy rewrites paths.
     ext_prefix: String,
+    /// The zone of every time the API and the UI print: UTC until `set_zone` (upstream prints
+    /// its local zone).
+    zone: Zone,
     /// `Last-Modified` of the embedded files: the start time as an HTTP date.
     assets_modified: String,
     shutdown: bool,
@@ -67,9 +71,15 @@ impl App {
             own: OwnMetrics::default(),
             build_labels,
             start_time,
+            zone: Zone::utc(),
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
         }
+    }
+
+    /// The zone the API and the UI print times in (`Zone::local()` in the server).
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.zone = zone;
     }
 
     /// Replays `--persistence.file` into the (still empty) store and logs every change to it

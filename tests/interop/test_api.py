@@ -3,6 +3,7 @@ the same document on ours and on upstream — key order, shapes, number formatti
 escaping — with only the time stamps masked (and the group order, which is upstream's hash-map
 order). `GET /api/v1/status` is compared by shape."""
 
+import html
 import json
 import re
 
@@ -169,3 +170,30 @@ def test_api_status_shape(server_factory):
     up_flags.pop("web.listen-address")
     assert ours_flags_shared == up_flags
     assert [k for k, _ in ours_d["flags"]] == sorted(ours_flags)
+
+
+ZONE_SUFFIX_RE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+STARTED_ZONE_RE = re.compile(r"<t[dh]>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-]\d{4} [A-Za-z0-9+-]+)(?: m=[^<]*)?</td>")
+
+
+@pytest.mark.parametrize("tz", ["America/St_Johns", "Europe/Berlin", "", "/nonexistent/zone", "Etc/GMT-14"])
+def test_times_in_the_local_zone_as_upstream(tz, server_factory):
+    """Upstream prints times in its local zone (Go's TZ rules); so do we: the API's time stamps,
+    its start time and the UI's "Started" carry the same offset and zone name on both."""
+    zones = {}
+    for kind in ("ours", "upstream"):
+        server = server_factory(kind, env={"TZ": tz})
+        server.push("PUT", "/metrics/job/tz", "x 1\n")
+        metrics = json.loads(server.request("GET", "/api/v1/metrics").text)["data"][0]
+        status = json.loads(server.request("GET", "/api/v1/status").text)["data"]
+        # Go's html/template writes "+" as "&#43;"; the browser shows the same text.
+        started = STARTED_ZONE_RE.search(html.unescape(server.request("GET", "/status").text))
+        assert started, kind
+        zones[kind] = (
+            ZONE_SUFFIX_RE.search(metrics["x"]["time_stamp"]).group(1),
+            ZONE_SUFFIX_RE.search(status["start_time"]).group(1),
+            started.group(1),
+        )
+    assert zones["ours"] == zones["upstream"]
+    if tz in ("", "/nonexistent/zone"):
+        assert zones["ours"] == ("Z", "Z", "+0000 UTC")

@@ -3,6 +3,7 @@ use crate::clock::Timestamp;
 use crate::handlers::test_support::{key, T0};
 use crate::parse::text::{self, TextOptions};
 use crate::store::Store;
+use crate::time_zone::Zone;
 
 /// A PUT: grouping labels, body, time in Unix nanoseconds.
 type Push<'a> = (&'a [(&'a str, &'a str)], &'a str, i64);
@@ -27,6 +28,7 @@ fn tab(store: &Store, admin_api: bool) -> String {
     let opts = MetricsOptions {
         admin_api,
         utf8_names: false,
+        zone: &Zone::utc(),
     };
     write_metrics_tab(&mut h, &store.groups_sorted(), &opts);
     h.finish()
@@ -99,7 +101,7 @@ h_count 2
 ";
     let store = store_with(&[(&[("job", "j")], body, T0)]);
     let group = store.group(&key(&[("job", "j")])).expect("group stored");
-    let html = group_body(group, false);
+    let html = group_body(group, false, &Zone::utc());
     let lines: Vec<&str> = html.lines().collect();
     let head = |name: &str, extra: &str, mtype: &str| {
         format!(
