@@ -59,6 +59,7 @@ impl App {
                 let opts = MetricsOptions {
                     admin_api: self.config.enable_admin_api,
                     utf8_names: self.config.enable_utf8_names,
+                    group_ttl: Some(self.config.group_ttl).filter(|ttl| !ttl.is_zero()),
                 };
                 metrics_page::write_metrics_tab(&mut h, &self.store.groups_sorted(), &opts);
             }

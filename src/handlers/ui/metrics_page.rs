@@ -10,9 +10,11 @@
 use super::group_path::group_path;
 use super::html::Html;
 use crate::clock::Timestamp;
+use crate::expiry;
 use crate::model::{Count, Metric, Value};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_seconds;
+use std::time::Duration;
 
 /// What the Metrics tab needs beyond the groups.
 pub struct MetricsOptions {
@@ -20,6 +22,8 @@ pub struct MetricsOptions {
     pub admin_api: bool,
     /// `--push.enable-utf8-names`: how names are written in group paths.
     pub utf8_names: bool,
+    /// `--push.group-ttl` when on: each row shows when its group expires.
+    pub group_ttl: Option<Duration>,
 }
 
 pub fn write_metrics_tab(h: &mut Html, groups: &[&Group], opts: &MetricsOptions) {
@@ -44,7 +48,7 @@ pub fn write_metrics_tab(h: &mut Html, groups: &[&Group], opts: &MetricsOptions)
     }
     h.raw(">No metric groups.</p>\n<div id=\"groups\">\n");
     for group in groups {
-        write_group_row(h, group, opts.utf8_names);
+        write_group_row(h, group, opts);
     }
     h.raw("</div>\n");
 }
@@ -52,14 +56,14 @@ pub fn write_metrics_tab(h: &mut Html, groups: &[&Group], opts: &MetricsOptions)
 /// One group's row. Its group path is written once, in `data-path`: the script opens the group
 /// by fetching `?group=<path>` and deletes it with `DELETE metrics/<path>`, both relative to
 /// the page. Every byte counts here: 10 000 rows make one page.
-fn write_group_row(h: &mut Html, group: &Group, utf8_names: bool) {
+fn write_group_row(h: &mut Html, group: &Group, opts: &MetricsOptions) {
     let failed = !group.last_push_successful();
     h.raw(if failed {
         "<section class=\"group failed\""
     } else {
         "<section class=\"group\""
     })
-    .attr("data-path", &group_path(&group.key, utf8_names))
+    .attr("data-path", &group_path(&group.key, opts.utf8_names))
     .raw("><details><summary>");
     h.grouping_badges(group.key.labels());
     if failed {
@@ -69,7 +73,13 @@ fn write_group_row(h: &mut Html, group: &Group, utf8_names: bool) {
     write_time(h, group.push_time());
     h.raw(" &middot; <span class=\"failure\">last failure ");
     write_time(h, group.failure_time());
-    h.raw("</span></span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>\n");
+    h.raw("</span>");
+    if let Some(ttl) = opts.group_ttl {
+        h.raw(" &middot; <span class=\"expiry\">expires ")
+            .text(&rfc3339_seconds(expiry::deadline(group, ttl)))
+            .raw("</span>");
+    }
+    h.raw("</span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>\n");
 }
 
 /// A bookkeeping time in seconds (0: never), to the second.
