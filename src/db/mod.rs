@@ -33,6 +33,7 @@ mod expiry_tests;
 mod tests;
 
 use crate::clock::Timestamp;
+use crate::config::LogLevel;
 use crate::expiry::Timers;
 use crate::grouping::GroupingKey;
 use crate::log;
@@ -205,7 +206,9 @@ impl Db {
         };
         let due = timers.due(store, now, max);
         for key in &due {
-            log::debug("group expired", &[("group", &describe(key))]);
+            if log::enabled(LogLevel::Debug) {
+                log::debug("group expired", &[("group", &describe(key))]);
+            }
             self.delete(store, key);
         }
         due.len()
