@@ -6,6 +6,7 @@
 //! - an idle tick (nothing due), the common case;
 //! - a tick that expires 100 groups, per group expired (the delete itself included);
 //! - a re-push of an existing group with expiry on and off.
+//!
 //! The timers are a heap, so the first should stay flat as the store grows, the second grow
 //! by a log factor at most, and the third differ by nothing that grows. Bounded to a few
 //! seconds per store size.
