@@ -89,7 +89,7 @@ impl Timers {
         due
     }
 
-    /// Entries in the heap: the live groups plus recently deleted ones (for tests and benches).
+    /// Entries in the heap: the live groups, plus deleted ones whose entry is not due yet.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
