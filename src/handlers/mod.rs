@@ -15,8 +15,9 @@ use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{date, Method, Request, Response, Service};
+use crate::limits::EXPIRED_GROUPS_PER_TICK_MAX;
 use crate::log;
-use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
+use crate::own_metrics::{own_families, OwnMetrics};
 use crate::router::{compute_route_prefix, Endpoint, Routed, Router, RouterOptions};
 use crate::store::Store;
 use crate::time_zone::Zone;
@@ -59,22 +60,25 @@ impl App {
             telemetry_path: &config.telemetry_path,
             enable_admin_api: config.enable_admin_api,
         });
-        let store = Store::new(!config.disable_consistency_check, OWN_FAMILIES);
+        let expiry = !config.group_ttl.is_zero();
+        let store = Store::new(!config.disable_consistency_check, own_families(expiry));
         let start_time = Timestamp::now();
         let start_secs = u64::try_from(start_time.unix_nanos / 1_000_000_000).unwrap_or(0);
-        App {
+        let mut app = App {
             ext_prefix: compute_route_prefix("", &config.external_url_path),
             config,
             router,
             store,
             db: Db::in_memory(),
-            own: OwnMetrics::default(),
+            own: OwnMetrics::new(expiry),
             build_labels,
             start_time,
             zone: Zone::utc(),
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
-        }
+        };
+        app.start_expiry();
+        app
     }
 
     /// The zone the API and the UI print times in (`Zone::local()` in the server).
@@ -91,7 +95,21 @@ impl App {
         );
         let path = Path::new(&self.config.persistence_file);
         self.db = Db::open(Box::new(Disk), path, options, &mut self.store)?;
+        self.start_expiry();
         Ok(())
+    }
+
+    /// With `--push.group-ttl`: timers for the groups in the store, and the groups already past
+    /// their deadline (left over from before a restart) deleted at once, before serving.
+    fn start_expiry(&mut self) {
+        if self.config.group_ttl.is_zero() {
+            return;
+        }
+        self.db.enable_expiry(self.config.group_ttl, &self.store);
+        let expired = self
+            .db
+            .expire(&mut self.store, Timestamp::now(), usize::MAX);
+        self.own.count_expired(expired);
     }
 
     /// At a clean shutdown: the log's last commit and sync.
@@ -195,6 +213,12 @@ impl Service for App {
     }
 
     fn tick(&mut self) {
+        let expired = self.db.expire(
+            &mut self.store,
+            Timestamp::now(),
+            EXPIRED_GROUPS_PER_TICK_MAX,
+        );
+        self.own.count_expired(expired);
         self.db.tick(&self.store, Instant::now());
     }
 

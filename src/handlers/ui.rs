@@ -60,6 +60,7 @@ impl App {
                     admin_api: self.config.enable_admin_api,
                     utf8_names: self.config.enable_utf8_names,
                     zone: &self.zone,
+                    group_ttl: Some(self.config.group_ttl).filter(|ttl| !ttl.is_zero()),
                 };
                 metrics_page::write_metrics_tab(&mut h, &self.store.groups_sorted(), &opts);
             }

@@ -160,11 +160,14 @@ def test_api_status_shape(server_factory):
     assert RFC3339_NANO_RE.match(ours_d["start_time"]), ours_d["start_time"]
     ours_flags, up_flags = dict(ours_d["flags"]), dict(up_d["flags"])
     # 1.5.1 (Debian) has web.local-assets; push.enable-utf8-names came with 1.11.0;
-    # persistence.fsync is ours (the write-ahead log's sync policy).
+    # persistence.fsync (the write-ahead log's sync policy) and push.group-ttl (opt-in group
+    # expiry) are ours.
     up_flags.pop("web.local-assets", None)
     assert ours_flags["persistence.fsync"] == "interval"
+    assert ours_flags["push.group-ttl"] == "0s"
     ours_flags_shared = {k: v for k, v in ours_flags.items()
-                         if k not in ("push.enable-utf8-names", "persistence.fsync")}
+                         if k not in ("push.enable-utf8-names", "persistence.fsync",
+                                      "push.group-ttl")}
     # Both servers got their own listen address from the harness, and the same other flags.
     ours_flags_shared.pop("web.listen-address")
     up_flags.pop("web.listen-address")

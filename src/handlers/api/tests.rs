@@ -150,7 +150,7 @@ fn status_document() {
     let want = format!(
         concat!(
             r#"{{"status":"success","data":{{"build_information":{{"branch":"{}","buildDate":"{}","buildUser":"{}","goVersion":"{}","revision":"{}","version":"{}"}},"#,
-            r#""flags":{{"log.format":"logfmt","log.level":"info","persistence.file":"","persistence.fsync":"interval","persistence.interval":"5m0s","push.disable-consistency-check":"false","push.enable-utf8-names":"false","web.config.file":"","web.enable-admin-api":"false","web.enable-lifecycle":"false","web.external-url":"http://example.com/a?b=\u003cc\u003e\u0026d","web.listen-address":":1,[::1]:2","web.route-prefix":"","web.systemd-socket":"false","web.telemetry-path":"/metrics"}},"#,
+            r#""flags":{{"log.format":"logfmt","log.level":"info","persistence.file":"","persistence.fsync":"interval","persistence.interval":"5m0s","push.disable-consistency-check":"false","push.enable-utf8-names":"false","push.group-ttl":"0s","web.config.file":"","web.enable-admin-api":"false","web.enable-lifecycle":"false","web.external-url":"http://example.com/a?b=\u003cc\u003e\u0026d","web.listen-address":":1,[::1]:2","web.route-prefix":"","web.systemd-socket":"false","web.telemetry-path":"/metrics"}},"#,
             r#""start_time":"2025-04-09T10:02:27.716605811Z"}}}}"#
         ),
         build_info::BRANCH,

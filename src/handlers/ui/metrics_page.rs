@@ -10,11 +10,13 @@
 use super::group_path::group_path;
 use super::html::Html;
 use crate::clock::Timestamp;
+use crate::expiry;
 use crate::model::{Count, Metric, Value};
 use crate::native_histogram::{self, BucketCount, Native};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_seconds;
 use crate::time_zone::Zone;
+use std::time::Duration;
 
 /// What the Metrics tab needs beyond the groups.
 pub struct MetricsOptions<'a> {
@@ -24,6 +26,8 @@ pub struct MetricsOptions<'a> {
     pub utf8_names: bool,
     /// The zone times are printed in.
     pub zone: &'a Zone,
+    /// `--push.group-ttl` when on: each row shows when its group expires.
+    pub group_ttl: Option<Duration>,
 }
 
 pub fn write_metrics_tab(h: &mut Html, groups: &[&Group], opts: &MetricsOptions<'_>) {
@@ -73,7 +77,13 @@ fn write_group_row(h: &mut Html, group: &Group, opts: &MetricsOptions<'_>) {
     write_time(h, group.push_time(), opts.zone);
     h.raw(" &middot; <span class=\"failure\">last failure ");
     write_time(h, group.failure_time(), opts.zone);
-    h.raw("</span></span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>\n");
+    h.raw("</span>");
+    if let Some(ttl) = opts.group_ttl {
+        h.raw(" &middot; <span class=\"expiry\">expires ")
+            .text(&rfc3339_seconds(expiry::deadline(group, ttl), opts.zone))
+            .raw("</span>");
+    }
+    h.raw("</span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>\n");
 }
 
 /// A bookkeeping time in seconds (0: never), to the second.
