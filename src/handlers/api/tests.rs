@@ -161,3 +161,24 @@ fn status_document() {
     );
     assert_eq!(body(app.api_status()), want);
 }
+
+#[test]
+fn utf8_names_are_shown_as_pushed_not_escaped() {
+    // Upstream's API writes the stored names; only the exposition escapes (spec §8.4).
+    let config = Config {
+        enable_utf8_names: true,
+        ..Config::default()
+    };
+    let mut app = app(config);
+    let group = [("job", "j"), ("dotted.label", "v")];
+    push(
+        &mut app,
+        &group,
+        "{\"my.metric\",\"some.label\"=\"x\"} 1\n",
+        T0,
+    );
+    let json = body(app.api_metrics());
+    let labels = r#""labels":{"dotted.label":"v","instance":"","job":"j","some.label":"x"}"#;
+    assert!(json.contains(r#""my.metric":{"#), "{json}");
+    assert!(json.contains(labels), "{json}");
+}
