@@ -29,10 +29,10 @@ pub struct Rendering {
 
 /// The renderings a family with names outside the legacy character set has been asked for:
 /// text in each of the four schemes, protobuf in the three that rename (`allow-utf-8` protobuf
-/// is the family's plain encoding).
+/// is the family's plain encoding, so its slot stays empty).
 #[derive(Debug, Default)]
 pub struct Escaped {
-    renderings: [OnceCell<Rendering>; 7],
+    renderings: [OnceCell<Rendering>; 2 * Escaping::ALL.len()],
 }
 
 impl Escaped {
@@ -51,7 +51,7 @@ impl Escaped {
         let slot = match (format, escaping) {
             (Format::Protobuf, Escaping::AllowUtf8) => return None,
             (Format::Text, e) => e as usize,
-            (Format::Protobuf, e) => 3 + e as usize,
+            (Format::Protobuf, e) => Escaping::ALL.len() + e as usize,
         };
         Some(self.renderings[slot].get_or_init(|| render(family, format, escaping)))
     }
