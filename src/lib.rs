@@ -10,6 +10,7 @@ pub mod compress;
 pub mod config;
 pub mod db;
 pub mod duration;
+pub mod escaping;
 pub mod expiry;
 pub mod float_format;
 pub mod go_quote;

@@ -19,15 +19,22 @@
 //! scrape succeeds; a scrape of the telemetry path answers 200 in checked mode, and a
 //! successful scrape is text our own parser accepts, families in name order.
 //!
-//! Two exceptions, where the exposition is not parsed:
-//! - with `utf8`: the exposition does not yet escape names that are not legacy (spec §8.4,
-//!   `escaping=underscores`), so a UTF-8 name from a push makes it text no parser accepts. Drop
-//!   this exception once the scrape escapes names.
-//! - a gauge histogram `x` stored beside a family `x_count`, `x_sum` or `x_bucket`: upstream's
-//!   consistency check does not look at gauge histograms (spec §6.5), so neither does ours, and
-//!   text written from both is ambiguous: `x_count` lines read as the histogram's.
+//! With `utf8`, names outside the legacy character set are escaped by the default scrape
+//! (`escaping=underscores`, spec §8.4), so it is text our parser accepts *without* UTF-8 names,
+//! and a scrape asking for `escaping=allow-utf-8` is text it accepts with them. Families then
+//! keep the order of their stored names, not of the escaped ones, so order is not checked. Two
+//! names that escape alike (`a.b` and `a_b`, or `a.b` histogram and `a_b_count`) make upstream
+//! write two families of one name, or one series with two labels of one name, which no parser
+//! accepts whole: then each line must still parse on its own, and only such a label clash may
+//! fail it.
+//!
+//! One exception, where the exposition is not parsed: a gauge histogram `x` stored beside a
+//! family `x_count`, `x_sum` or `x_bucket`: upstream's consistency check does not look at gauge
+//! histograms (spec §6.5), so neither does ours, and text written from both is ambiguous:
+//! `x_count` lines read as the histogram's.
 
 use pushgateway::config::Config;
+use pushgateway::escaping::{self, Escaping, NameKind};
 use pushgateway::handlers::App;
 use pushgateway::http::{Body, Method, Request, Response, Service};
 use pushgateway::model::MetricType;
@@ -35,7 +42,7 @@ use pushgateway::parse::text::{self, TextOptions};
 use pushgateway::router::compute_route_prefix;
 use pushgateway::router::path::{clean, escape};
 use pushgateway::store::Store;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// Requests per input: enough for interplay between groups, few enough for a fast loop.
@@ -72,31 +79,93 @@ pub fn run(data: &[u8]) {
         if checked {
             assert!(errors.is_empty(), "after {seen:#?}:\n{errors:#?}");
         }
-        let scrape = handle_get(&mut app, &scrape_target);
+        let scrape = handle_get(&mut app, &scrape_target, None);
         assert_eq!(
             scrape.status == 200,
             errors.is_empty(),
             "scrape {} with a store that has {errors:?} after {seen:#?}",
             scrape.status
         );
-        if scrape.status == 200 && !utf8_names && !gauge_histogram_beside_suffix(app.store()) {
-            check_exposition(&body_bytes(&scrape.body), &seen);
+        if scrape.status != 200 || gauge_histogram_beside_suffix(app.store()) {
+            continue;
         }
+        let exposition = body_bytes(&scrape.body);
+        if !utf8_names {
+            let families = parse_whole(&exposition, TextOptions::default(), &seen);
+            assert!(
+                families.windows(2).all(|w| w[0] < w[1]),
+                "families out of order after {seen:#?}"
+            );
+            continue;
+        }
+        if names_escape_alike(app.store()) {
+            check_each_line(&exposition, &seen);
+        } else {
+            parse_whole(&exposition, TextOptions::default(), &seen);
+        }
+        let accept = "text/plain;version=0.0.4;escaping=allow-utf-8";
+        let quoted = handle_get(&mut app, &scrape_target, Some(accept));
+        assert_eq!(quoted.status, 200, "after {seen:#?}");
+        let utf8 = TextOptions { utf8_names: true };
+        parse_whole(&body_bytes(&quoted.body), utf8, &seen);
     }
 }
 
-fn check_exposition(exposition: &[u8], seen: &[String]) {
-    let families = match text::parse(exposition, TextOptions::default()) {
-        Ok(families) => families,
+fn parse_whole(exposition: &[u8], options: TextOptions, seen: &[String]) -> Vec<String> {
+    match text::parse(exposition, options) {
+        Ok(families) => families.into_iter().map(|f| f.name.into_owned()).collect(),
         Err(e) => panic!(
             "{e} after {seen:#?} in\n{}",
             String::from_utf8_lossy(exposition)
         ),
-    };
-    assert!(
-        families.windows(2).all(|w| w[0].name < w[1].name),
-        "families out of order after {seen:#?}"
-    );
+    }
+}
+
+/// Every line of an escaped exposition is legacy text on its own, but for a label clash
+/// (see the module doc).
+fn check_each_line(exposition: &[u8], seen: &[String]) {
+    for line in exposition.split_inclusive(|&b| b == b'\n') {
+        if let Err(e) = text::parse(line, TextOptions::default()) {
+            assert!(
+                e.msg.starts_with("duplicate label names") || e.msg.ends_with("is reserved"),
+                "{e} after {seen:#?} in {:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+}
+
+/// Whether the default scheme writes two stored family names alike (also after appending a
+/// suffix to one), or two label names of one series alike or as `__name__`.
+fn names_escape_alike(store: &Store) -> bool {
+    let esc = |name: &str, kind| escaping::escape(name, kind, Escaping::Underscores).into_owned();
+    let groups = store.groups_sorted();
+    let families = || groups.iter().flat_map(|g| g.families.iter());
+    let mut raw_of: BTreeMap<String, &str> = BTreeMap::new();
+    for (name, _) in families() {
+        let name: &str = name;
+        if *raw_of.entry(esc(name, NameKind::Metric)).or_insert(name) != name {
+            return true;
+        }
+    }
+    let suffixed = raw_of.iter().any(|(escaped, raw)| {
+        ["_count", "_sum", "_bucket"].iter().any(|suffix| {
+            raw_of
+                .get(&format!("{escaped}{suffix}"))
+                .is_some_and(|other| *other != format!("{raw}{suffix}"))
+        })
+    });
+    suffixed
+        || families()
+            .flat_map(|(_, stored)| &stored.family.metrics)
+            .any(|metric| {
+                let names: BTreeSet<String> = metric
+                    .labels
+                    .iter()
+                    .map(|l| esc(&l.name, NameKind::Label))
+                    .collect();
+                names.len() < metric.labels.len() || names.contains("__name__")
+            })
 }
 
 /// Whether a stored gauge histogram `x` has a family `x_count`, `x_sum` or `x_bucket` beside it
@@ -236,11 +305,14 @@ fn split_line(input: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn handle_get(app: &mut App, target: &str) -> Response {
+fn handle_get(app: &mut App, target: &str, accept: Option<&'static str>) -> Response {
     let request = Owned {
         method: "GET".to_string(),
         target: target.to_string(),
-        headers: Vec::new(),
+        headers: accept
+            .map(|a| ("Accept".to_string(), a.as_bytes()))
+            .into_iter()
+            .collect(),
         body: &[],
     };
     app.handle(&request.as_request(&request.head()))

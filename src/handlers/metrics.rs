@@ -18,7 +18,10 @@ impl App {
             process: &process,
         });
         let negotiated = negotiate(req.header("accept"));
-        match self.store.scrape_as(&own, negotiated.format) {
+        match self
+            .store
+            .scrape_with(&own, negotiated.format, negotiated.escaping)
+        {
             Ok(scrape) => {
                 let response = Response::new(200)
                     .header("Content-Type", negotiated.content_type)

@@ -3,18 +3,18 @@
 //! and an `escaping=` parameter seen on the way picks the name-escaping scheme. OpenMetrics is
 //! never served.
 
+use crate::escaping::Escaping;
 use crate::store::Format;
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const PROTOBUF: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
-/// Upstream 1.10+'s default name-escaping scheme.
-const DEFAULT_ESCAPING: &str = "underscores";
-const ESCAPINGS: [&str; 4] = ["allow-utf-8", "underscores", "dots", "values"];
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Negotiated {
     pub format: Format,
+    /// How names outside the legacy character set are written.
+    pub escaping: Escaping,
     /// The full `Content-Type`, escaping suffix included.
     pub content_type: String,
 }
@@ -80,10 +80,11 @@ pub fn negotiate(accept: Option<&[u8]>) -> Negotiated {
     let accept = accept
         .and_then(|a| std::str::from_utf8(a).ok())
         .unwrap_or("");
-    let mut escaping = DEFAULT_ESCAPING;
+    // Upstream 1.10+'s default.
+    let mut escaping = Escaping::Underscores;
     let mut format = Format::Text;
     for entry in parse(accept) {
-        if let Some(scheme) = ESCAPINGS.iter().find(|&&s| s == entry.param("escaping")) {
+        if let Some(scheme) = Escaping::from_param(entry.param("escaping")) {
             escaping = scheme;
         }
         let protobuf = entry
@@ -110,7 +111,8 @@ pub fn negotiate(accept: Option<&[u8]>) -> Negotiated {
     };
     Negotiated {
         format,
-        content_type: format!("{base}; escaping={escaping}"),
+        escaping,
+        content_type: format!("{base}; escaping={}", escaping.as_str()),
     }
 }
 
@@ -159,6 +161,12 @@ mod tests {
             pick("text/plain;escaping=dots").1,
             format!("{TEXT}; escaping=dots")
         );
+        // The scheme the scrape is written in is the one the Content-Type names.
+        for escaping in Escaping::ALL {
+            let accept = format!("text/plain;version=0.0.4;escaping={}", escaping.as_str());
+            assert_eq!(negotiate(Some(accept.as_bytes())).escaping, escaping);
+        }
+        assert_eq!(negotiate(None).escaping, Escaping::Underscores);
     }
 
     #[test]

@@ -4,7 +4,13 @@
 //! A fragment holds only sample lines; `# HELP` and `# TYPE` are written by the scrape, because
 //! HELP and type belong to the merged family, not to one group. Each series' lines start at a
 //! recorded offset, so a scrape can interleave the series of several groups in sorted order.
+//!
+//! Names are written as they are, except in [`Fragment::render_quoted`] (the `allow-utf-8`
+//! escaping of spec §8.4, as expfmt writes it): a name outside the legacy character set is
+//! written in double quotes, and a metric name that is not legacy moves inside the braces,
+//! `{"my.metric",job="x"} 1`.
 
+use crate::escaping::NameKind;
 use crate::float_format::write_expo_float;
 use crate::model::{Family, Label, Metric, Value};
 use std::rc::Rc;
@@ -19,12 +25,23 @@ pub struct Fragment {
 }
 
 impl Fragment {
+    /// Every name as it is: all of them are legacy names, or the scrape asked for an escaping
+    /// that rewrote them into legacy names before.
     pub fn render(family: &Family<'_>) -> Fragment {
+        Fragment::render_names(family, false)
+    }
+
+    /// Names that are not legacy quoted.
+    pub fn render_quoted(family: &Family<'_>) -> Fragment {
+        Fragment::render_names(family, true)
+    }
+
+    fn render_names(family: &Family<'_>, quote: bool) -> Fragment {
         let mut text = Vec::with_capacity(family.metrics.len() * 64);
         let mut offsets = Vec::with_capacity(family.metrics.len());
         for metric in &family.metrics {
             offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
-            write_series(&mut text, &family.name, metric);
+            write_series(&mut text, &family.name, metric, quote);
         }
         Fragment {
             text: text.into(),
@@ -46,36 +63,30 @@ impl Fragment {
 /// Writes every sample line of one series, as expfmt does: summaries as quantile lines then
 /// `_sum` and `_count`; histograms as buckets, a synthesised `+Inf` bucket when none is stored,
 /// then `_sum` and `_count`.
-pub fn write_series(out: &mut Vec<u8>, name: &str, metric: &Metric<'_>) {
+fn write_series(out: &mut Vec<u8>, name: &str, metric: &Metric<'_>, quote: bool) {
+    let mut sample = |suffix: &str, extra: Option<(&str, f64)>, value: f64| {
+        write_sample(out, name, suffix, &metric.labels, extra, value, quote);
+    };
     match &metric.value {
-        Value::Simple(v) => write_sample(out, name, "", &metric.labels, None, *v),
+        Value::Simple(v) => sample("", None, *v),
         Value::Summary(s) => {
             for q in &s.quantiles {
-                write_sample(
-                    out,
-                    name,
-                    "",
-                    &metric.labels,
-                    Some(("quantile", q.quantile)),
-                    q.value,
-                );
+                sample("", Some(("quantile", q.quantile)), q.value);
             }
-            write_sample(out, name, "_sum", &metric.labels, None, s.sum);
-            write_sample(out, name, "_count", &metric.labels, None, s.count as f64);
+            sample("_sum", None, s.sum);
+            sample("_count", None, s.count as f64);
         }
         Value::Histogram(h) => {
             let mut has_inf = false;
             for b in &h.buckets {
                 has_inf |= b.upper_bound == f64::INFINITY;
-                let le = Some(("le", b.upper_bound));
-                write_sample(out, name, "_bucket", &metric.labels, le, b.count.as_f64());
+                sample("_bucket", Some(("le", b.upper_bound)), b.count.as_f64());
             }
             if !has_inf {
-                let le = Some(("le", f64::INFINITY));
-                write_sample(out, name, "_bucket", &metric.labels, le, h.count.as_f64());
+                sample("_bucket", Some(("le", f64::INFINITY)), h.count.as_f64());
             }
-            write_sample(out, name, "_sum", &metric.labels, None, h.sum);
-            write_sample(out, name, "_count", &metric.labels, None, h.count.as_f64());
+            sample("_sum", None, h.sum);
+            sample("_count", None, h.count.as_f64());
         }
     }
 }
@@ -87,18 +98,34 @@ fn write_sample(
     labels: &[Label<'_>],
     extra: Option<(&str, f64)>,
     value: f64,
+    quote: bool,
 ) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(suffix.as_bytes());
-    if !labels.is_empty() || extra.is_some() {
-        out.push(b'{');
-        let mut first = true;
+    // A legacy name stays legacy with a suffix, and one that is not stays not.
+    let inside = quote && !NameKind::Metric.is_legacy(name);
+    if inside {
+        out.extend_from_slice(b"{\"");
+        write_escaped_label_value(out, name);
+        write_escaped_label_value(out, suffix);
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+    }
+    if inside || !labels.is_empty() || extra.is_some() {
+        if !inside {
+            out.push(b'{');
+        }
+        let mut first = !inside;
         for label in labels {
             if !first {
                 out.push(b',');
             }
             first = false;
-            out.extend_from_slice(label.name.as_bytes());
+            write_name(
+                out,
+                &label.name,
+                quote && !NameKind::Label.is_legacy(&label.name),
+            );
             out.extend_from_slice(b"=\"");
             write_escaped_label_value(out, &label.value);
             out.push(b'"');
@@ -117,6 +144,17 @@ fn write_sample(
     out.push(b' ');
     write_expo_float(out, value);
     out.push(b'\n');
+}
+
+/// A name as it is, or in double quotes, escaped as a label value.
+pub fn write_name(out: &mut Vec<u8>, name: &str, quoted: bool) {
+    if quoted {
+        out.push(b'"');
+        write_escaped_label_value(out, name);
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(name.as_bytes());
+    }
 }
 
 /// Label values escape `\`, `"` and newline.

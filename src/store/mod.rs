@@ -11,6 +11,7 @@
 
 mod check;
 pub mod describe;
+mod escaped;
 pub mod fragment;
 mod index;
 mod protobuf;
@@ -21,8 +22,10 @@ pub use index::GroupId;
 pub use scrape::{Format, Scrape};
 
 use crate::clock::Timestamp;
+use crate::escaping::Escaping;
 use crate::grouping::GroupingKey;
 use crate::model::{Family, Label, Metric, MetricType, Value};
+use escaped::Escaped;
 use fragment::Fragment;
 use index::{FamilyIndex, SeriesIndex};
 use std::borrow::Cow;
@@ -60,21 +63,38 @@ pub struct StoredFamily {
     pub fragment: Fragment,
     /// The protobuf encoding, made on the first protobuf scrape: text is the common case.
     protobuf: OnceCell<Fragment>,
+    /// Only for a family with a name outside the legacy character set: its renderings with
+    /// names escaped (spec §8.4).
+    escaped: Option<Box<Escaped>>,
 }
 
 impl StoredFamily {
     fn new(family: Family<'static>, stamp: Timestamp) -> StoredFamily {
         let fragment = Fragment::render(&family);
+        let escaped = Escaped::of(&family);
         StoredFamily {
             family,
             stamp,
             fragment,
             protobuf: OnceCell::new(),
+            escaped,
         }
     }
 
     fn protobuf_fragment(&self) -> &Fragment {
         self.protobuf.get_or_init(|| protobuf::render(&self.family))
+    }
+
+    /// The name its header writes and the series, in a scrape's format and escaping.
+    fn rendering(&self, format: Format, escaping: Escaping) -> (&str, &Fragment) {
+        let escaped = self.escaped.as_ref();
+        if let Some(r) = escaped.and_then(|e| e.rendering(&self.family, format, escaping)) {
+            return (&r.name, &r.fragment);
+        }
+        match format {
+            Format::Text => (&self.family.name, &self.fragment),
+            Format::Protobuf => (&self.family.name, self.protobuf_fragment()),
+        }
     }
 
     /// The family as one length-delimited protobuf `MetricFamily`: a push body that decodes

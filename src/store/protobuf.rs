@@ -46,9 +46,6 @@ pub fn write_family_header(
     if let Some(unit) = unit {
         put_bytes(&mut header, 5, unit.as_bytes());
     }
-    if let Some(unit) = unit {
-        put_bytes(&mut header, 5, unit.as_bytes());
-    }
     put_varint(out, (header.len() + series_bytes) as u64);
     out.extend_from_slice(&header);
 }

@@ -7,6 +7,7 @@ use super::fragment::{write_escaped_help, Fragment};
 use super::index::GroupId;
 use super::series::series_order;
 use super::{Rejection, Store};
+use crate::escaping::Escaping;
 use crate::http::Chunk;
 use crate::model::{Family, Label, MetricType};
 use std::cmp::Ordering;
@@ -32,6 +33,8 @@ pub struct Scrape {
 struct Source<'a> {
     family: &'a Family<'static>,
     fragment: &'a Fragment,
+    /// The family name as the header writes it (escaped, spec §8.4).
+    header_name: &'a str,
 }
 
 enum Piece {
@@ -52,6 +55,17 @@ impl Store {
         &mut self,
         own: &[Family<'static>],
         format: Format,
+    ) -> Result<Scrape, Rejection> {
+        self.scrape_with(own, format, Escaping::default())
+    }
+
+    /// [`Store::scrape`] in the given format, names outside the legacy character set written
+    /// per `escaping` (the server's own names are all legacy).
+    pub fn scrape_with(
+        &mut self,
+        own: &[Family<'static>],
+        format: Format,
+        escaping: Escaping,
     ) -> Result<Scrape, Rejection> {
         if self.maybe_inconsistent {
             let errors = self.full_check();
@@ -93,17 +107,16 @@ impl Store {
                 sources.push(Source {
                     family: &own[i],
                     fragment: &own_fragments[i],
+                    header_name: name,
                 });
             }
             for &g in carriers.into_iter().flatten() {
                 let s = &self.group_by_id(g).families[name];
-                let fragment = match format {
-                    Format::Text => &s.fragment,
-                    Format::Protobuf => s.protobuf_fragment(),
-                };
+                let (header_name, fragment) = s.rendering(format, escaping);
                 sources.push(Source {
                     family: &s.family,
                     fragment,
+                    header_name,
                 });
             }
             if sources.iter().all(|s| s.family.metrics.is_empty()) {
@@ -116,6 +129,8 @@ impl Store {
                     sources[0].family.mtype,
                 ),
             };
+            // Every source of a name outside the legacy character set escapes it alike.
+            let name = sources[0].header_name;
             let start = header.len();
             match format {
                 Format::Text => write_header(&mut header, name, help, mtype),

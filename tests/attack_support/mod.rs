@@ -24,6 +24,11 @@ pub struct Gateway {
 
 /// Starts a gateway with `--web.enable-lifecycle`, so that the test can stop it.
 pub fn start(limits: Limits) -> Gateway {
+    start_with(limits, Config::default())
+}
+
+/// [`start`] with the flags of `config` (`--web.enable-lifecycle` is set on top).
+pub fn start_with(limits: Limits, config: Config) -> Gateway {
     let (ready_tx, ready_rx) = mpsc::channel();
     let (done_tx, done) = mpsc::channel();
     thread::spawn(move || {
@@ -31,7 +36,7 @@ pub fn start(limits: Limits) -> Gateway {
         ready_tx.send(server.local_addrs()[0]).unwrap();
         let config = Config {
             enable_lifecycle: true,
-            ..Config::default()
+            ..config
         };
         let mut app = App::new(config, "", Vec::new());
         let _ = done_tx.send(server.run(&mut app));

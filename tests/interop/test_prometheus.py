@@ -166,3 +166,24 @@ def test_prometheus_keeps_pushed_labels(ours, prometheus_for, features):
     up = prom.wait_for('up{job="pushgateway-under-test"}', 1)
     assert up[0]["value"][1] == "1"
     assert dict(up[0]["metric"])["instance"] == f"127.0.0.1:{ours.port}"
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("features", [(), ("native-histograms",)], ids=["text", "protobuf-negotiated"])
+def test_prometheus_gets_utf8_names_escaped(server_factory, prometheus_for, features):
+    """With --push.enable-utf8-names, this Prometheus (2.x, which asks for no escaping=) gets
+    names escaped with underscores, in text and in protobuf, and scrapes them without errors."""
+    ours = server_factory("ours", "--push.enable-utf8-names")
+    resp = ours.push("PUT", "/metrics/job/utf8/U__dotted_2e_label/v",
+                     '# TYPE "my.metric" gauge\n{"my.metric","some.label"="x"} 5\n')
+    assert resp.status == 200, resp.text
+    prom = prometheus_for(ours.port, features)
+
+    result = prom.wait_for("my_metric", 1)
+    assert labels_of(result) == [(("__name__", "my_metric"), ("dotted_label", "v"), ("job", "utf8"),
+                                  ("some_label", "x"), ("zone", "target-zone"))]
+    assert result[0]["value"][1] == "5"
+    push_times = prom.wait_for('push_time_seconds{job="utf8"}', 1)
+    assert dict(push_times[0]["metric"])["dotted_label"] == "v"
+    up = prom.wait_for('up{job="pushgateway-under-test"}', 1)
+    assert up[0]["value"][1] == "1"

@@ -76,3 +76,40 @@ def test_promtool_accepts_empty_store(ours, accept_encoding):
     code, out = run_promtool(body.decode())
     errors = [line for line in out.splitlines() if line.startswith("error")]
     assert code in (0, 3) and not errors, f"promtool exit {code}:\n{out}"
+
+
+UTF8_PUSHES = [
+    ("/metrics/job/utf8/U__dotted_2e_label/v",
+     '# HELP "my.metric" A counter with a dotted name.\n# TYPE "my.metric" counter\n'
+     '{"my.metric","some.label"="x","a:b"="y"} 1\n'
+     '# TYPE "h.ist" histogram\n{"h.ist_bucket",le="1"} 1\n{"h.ist_bucket",le="+Inf"} 2\n'
+     '{"h.ist_sum"} 3\n{"h.ist_count"} 2\n'
+     '# TYPE "s ü" summary\n{"s ü",quantile="0.5"} 1\n{"s ü_sum"} 1\n{"s ü_count"} 1\n'),
+    ("/metrics/job/pb",
+     pb_family("pb.metric", COUNTER, [pb_metric([("pb.label", "v")], 1.0, COUNTER)], "protobuf counter")),
+]
+
+
+def test_promtool_accepts_escaped_utf8_names(server_factory):
+    """With --push.enable-utf8-names, the default scrape (escaping=underscores) is legacy text; the
+    allow-utf-8 one quotes names, which this promtool (2.x) cannot read: the oracle can fail."""
+    ours = server_factory("ours", "--push.enable-utf8-names")
+    for path, body in UTF8_PUSHES:
+        headers = {"Content-Type": harness.PROTOBUF_CONTENT_TYPE} if path.endswith("/pb") else {}
+        resp = ours.push("PUT", path, body, headers)
+        assert resp.status == 200, resp.text
+    resp = ours.scrape()
+    assert resp.status == 200, resp.text
+    assert resp.header("Content-Type").endswith("; escaping=underscores")
+    lines = resp.text.split("\n")
+    assert 'my_metric{a_b="y",dotted_label="v",instance="",job="utf8",some_label="x"} 1' in lines
+    assert 'pb_metric{instance="",job="pb",pb_label="v"} 1' in lines
+    assert 's___sum{dotted_label="v",instance="",job="utf8"} 1' in lines
+    code, out = run_promtool(resp.text)
+    errors = [line for line in out.splitlines() if line.startswith("error")]
+    assert code in (0, 3) and not errors, f"promtool exit {code}:\n{out}"
+
+    quoted = ours.scrape({"Accept": "text/plain;version=0.0.4;escaping=allow-utf-8"})
+    assert '{"my.metric","a:b"="y","dotted.label"="v",instance="",job="utf8","some.label"="x"} 1' \
+        in quoted.text.split("\n")
+    assert run_promtool(quoted.text)[0] == 1

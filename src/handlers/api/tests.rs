@@ -194,3 +194,24 @@ fn native_histograms_as_upstream_1_8_writes_them() {
     assert!(doc.contains(&int_metric), "{doc}");
     assert!(doc.contains(&float_metric), "{doc}");
 }
+
+#[test]
+fn utf8_names_are_shown_as_pushed_not_escaped() {
+    // Upstream's API writes the stored names; only the exposition escapes (spec §8.4).
+    let config = Config {
+        enable_utf8_names: true,
+        ..Config::default()
+    };
+    let mut app = app(config);
+    let group = [("job", "j"), ("dotted.label", "v")];
+    push(
+        &mut app,
+        &group,
+        "{\"my.metric\",\"some.label\"=\"x\"} 1\n",
+        T0,
+    );
+    let json = body(app.api_metrics());
+    let labels = r#""labels":{"dotted.label":"v","instance":"","job":"j","some.label":"x"}"#;
+    assert!(json.contains(r#""my.metric":{"#), "{json}");
+    assert!(json.contains(labels), "{json}");
+}

@@ -13,6 +13,7 @@
 //! path is plain ASCII that needs no further escaping in a URL or an HTML attribute.
 
 use crate::base64::encode_raw_url;
+use crate::escaping::{write_value_encoding, NameKind};
 use crate::grouping::{GroupingError, GroupingKey};
 use crate::parse::names::is_legacy_label_name;
 use std::fmt;
@@ -69,18 +70,7 @@ fn write_name(out: &mut String, name: &str, utf8_names: bool) {
     // Prometheus' value encoding. Its decoder (upstream's too) reads at most five hex digits,
     // so a name with a character past U+FFFFF cannot be named this way; such names come only
     // from URLs written by hand and are left out of consideration.
-    out.push_str("U__");
-    for c in name.chars() {
-        match c {
-            '_' => out.push_str("__"),
-            c if c.is_ascii_alphanumeric() => out.push(c),
-            c => {
-                use std::fmt::Write;
-                // Writing to a String cannot fail.
-                let _ = write!(out, "_{:x}_", u32::from(c));
-            }
-        }
-    }
+    write_value_encoding(out, name, NameKind::Label);
 }
 
 #[cfg(test)]
