@@ -17,7 +17,8 @@ COPY . .
 # .git stays out of the context: pass these to stamp `--version` and pushgateway_build_info.
 ARG PUSHGATEWAY_REVISION
 ARG PUSHGATEWAY_BRANCH
-RUN install -D "$(scripts/build-static "$TARGETARCH")" /out/bin/pushgateway \
+RUN binary="$(scripts/build-static "$TARGETARCH")" \
+ && install -D "$binary" /out/bin/pushgateway \
  && mkdir /out/pushgateway /out/data
 
 # Runtime: the binary (root-owned, so the server cannot replace it), the working directory and

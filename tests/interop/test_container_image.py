@@ -85,7 +85,7 @@ def test_build_stage_cross_compiles_with_the_script_ci_runs():
     assert "TARGETARCH" in container.instruction_values(instructions, "ARG")
     runs = " ".join(container.instruction_values(instructions, "RUN"))
     assert 'scripts/build-static --tools-only "$TARGETARCH"' in runs
-    assert 'install -D "$(scripts/build-static "$TARGETARCH")" /out/bin/pushgateway' in runs
+    assert 'binary="$(scripts/build-static "$TARGETARCH")" && install -D "$binary" /out/bin/pushgateway' in runs
     with open(os.path.join(harness.REPO_ROOT, "scripts", "test")) as f:
         ci = f.read()
     for arch in ("amd64", "arm64"):
