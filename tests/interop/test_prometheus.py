@@ -37,12 +37,14 @@ scrape_configs:
 
 
 class Prometheus:
-    def __init__(self, target_port, features=()):
+    """Debian's Prometheus on a free loopback port with the given configuration file text."""
+
+    def __init__(self, config_text, features=()):
         self.dir = tempfile.mkdtemp(prefix="pgrs-prometheus-")
         self.port = harness.free_port()
         config = os.path.join(self.dir, "prometheus.yml")
         with open(config, "w") as f:
-            f.write(CONFIG.format(port=target_port))
+            f.write(config_text)
         self.log_path = os.path.join(self.dir, "prometheus.log")
         argv = [
             PROMETHEUS,
@@ -112,7 +114,7 @@ def prometheus_for():
     started = []
 
     def start(target_port, features=()):
-        prom = Prometheus(target_port, features)
+        prom = Prometheus(CONFIG.format(port=target_port), features)
         started.append(prom)
         prom.wait_ready()
         return prom
