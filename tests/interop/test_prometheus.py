@@ -37,16 +37,17 @@ scrape_configs:
 
 
 class Prometheus:
-    def __init__(self, target_port, features=()):
+    def __init__(self, target_port, features=(), config=CONFIG):
+        """`config` is a template with `{port}` for the target's port."""
         self.dir = tempfile.mkdtemp(prefix="pgrs-prometheus-")
         self.port = harness.free_port()
-        config = os.path.join(self.dir, "prometheus.yml")
-        with open(config, "w") as f:
-            f.write(CONFIG.format(port=target_port))
+        config_path = os.path.join(self.dir, "prometheus.yml")
+        with open(config_path, "w") as f:
+            f.write(config.replace("{port}", str(target_port)))
         self.log_path = os.path.join(self.dir, "prometheus.log")
         argv = [
             PROMETHEUS,
-            f"--config.file={config}",
+            f"--config.file={config_path}",
             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
             f"--web.listen-address=127.0.0.1:{self.port}",
             *[f"--enable-feature={f}" for f in features],
