@@ -1,7 +1,10 @@
 # Multi-stage build of a static pushgateway-rs image (issue 6 finishes and tests this).
-# Build stage ("dev" role): the official Rust image with the musl target.
+# Build stage ("dev" role): the official Rust image with the musl target, and musl-gcc for the
+# C and assembly of ring (TLS, the default feature `tls`; see .cargo/config.toml).
 FROM rust:1-bookworm AS dev
 ARG TARGETARCH=amd64
+RUN apt-get update && apt-get install -y --no-install-recommends musl-tools \
+ && rm -rf /var/lib/apt/lists/*
 RUN case "$TARGETARCH" in \
       amd64) echo x86_64-unknown-linux-musl > /rust-target ;; \
       arm64) echo aarch64-unknown-linux-musl > /rust-target ;; \
