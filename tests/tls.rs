@@ -53,7 +53,11 @@ fn pki(name: &str) -> PathBuf {
         "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
     )
     .unwrap();
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    std::fs::write(
+        dir.join("client.ext"),
+        "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n",
+    )
+    .unwrap();
     for (leaf, ca) in [("server", "ca"), ("client", "client-ca")] {
         openssl(&[
             "req",
@@ -201,6 +205,31 @@ fn mutual_tls_required_refuses_a_client_without_a_certificate() {
     // A certificate from another CA is not verified.
     let wrong = ["--cacert", "ca.crt", "--cert", "ca.crt", "--key", "ca.key"];
     assert_eq!(gw.curl("/-/healthy", &wrong).0, None);
+}
+
+#[test]
+fn client_allowed_sans_admits_only_the_listed_names() {
+    let dir = pki("sans");
+    let with_cert = [
+        "--cacert",
+        "ca.crt",
+        "--cert",
+        "client.crt",
+        "--key",
+        "client.key",
+    ];
+    for (allowed, admitted) in [
+        ("[other.example, client.example]", true),
+        ("[other.example]", false),
+    ] {
+        let config = format!(
+            "{SERVER_TLS}  client_auth_type: RequireAndVerifyClientCert\n  \
+             client_ca_file: client-ca.crt\n  client_allowed_sans: {allowed}\n"
+        );
+        let gw = start(&dir, &config);
+        let want = admitted.then_some(200);
+        assert_eq!(gw.curl("/-/healthy", &with_cert).0, want, "{allowed}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! types, versions, cipher suites and curves onto rustls.
 //! Must never: block (the files are read at start-up and on reload, never per record).
 
+mod sans;
 mod stream;
 
 pub use stream::TlsStream;
@@ -128,13 +129,20 @@ fn client_verifier(
         };
         builder.build().map_err(|e| format!("{where_}: {e}"))
     };
-    Ok(match settings.client_auth {
-        ClientAuth::NoClientCert => None,
-        ClientAuth::RequestClientCert => Some(any(false)),
-        ClientAuth::RequireAnyClientCert => Some(any(true)),
-        ClientAuth::VerifyClientCertIfGiven => Some(verified(true)?),
-        ClientAuth::RequireAndVerifyClientCert => Some(verified(false)?),
-    })
+    let verifier = match settings.client_auth {
+        ClientAuth::NoClientCert => return Ok(None),
+        ClientAuth::RequestClientCert => any(false),
+        ClientAuth::RequireAnyClientCert => any(true),
+        ClientAuth::VerifyClientCertIfGiven => verified(true)?,
+        ClientAuth::RequireAndVerifyClientCert => verified(false)?,
+    };
+    Ok(Some(match &settings.client_allowed_sans {
+        Some(allowed) => Arc::new(sans::AllowedSans {
+            inner: verifier,
+            allowed: allowed.clone(),
+        }),
+        None => verifier,
+    }))
 }
 
 /// Go's `RequestClientCert` and `RequireAnyClientCert`: any certificate is taken without

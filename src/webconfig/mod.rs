@@ -44,6 +44,8 @@ pub struct TlsSettings {
     /// Key exchange groups in preference order; empty: rustls's default list.
     pub curves: Vec<&'static dyn SupportedKxGroup>,
     pub prefer_server_cipher_suites: bool,
+    /// A client certificate must carry one of these subject alternative names.
+    pub client_allowed_sans: Option<Vec<String>>,
     /// Where `tls_server_config` is, for errors found when the files are read.
     pub line: usize,
 }
@@ -268,6 +270,7 @@ fn tls_settings(node: &Node, dir: &Path) -> Result<Option<TlsSettings>, ConfigEr
     let mut cipher_suites = Vec::new();
     let mut curves: Vec<&'static dyn SupportedKxGroup> = Vec::new();
     let mut prefer_server_cipher_suites = true;
+    let mut client_allowed_sans = None;
     for (name, value) in mapping(node, P)? {
         let k = join(P, name);
         let pem = |file: bool, key: &'static str| -> Result<Option<Source>, ConfigError> {
@@ -325,11 +328,8 @@ fn tls_settings(node: &Node, dir: &Path) -> Result<Option<TlsSettings>, ConfigEr
             }
             "prefer_server_cipher_suites" => prefer_server_cipher_suites = boolean(value, &k)?,
             "client_allowed_sans" => {
-                return bad(
-                    value.line,
-                    &k,
-                    "not supported by this build (matching client certificate SANs)",
-                )
+                let sans = strings(value, &k)?.into_iter().map(|(s, _)| s).collect();
+                client_allowed_sans = Some((sans, value.line));
             }
             _ => return unknown(value, P, name),
         }
@@ -379,6 +379,19 @@ fn tls_settings(node: &Node, dir: &Path) -> Result<Option<TlsSettings>, ConfigEr
             "verifying client certificates needs client_ca_file or client_ca (this build has no system roots)",
         );
     }
+    let required = matches!(
+        client_auth,
+        ClientAuth::RequireAnyClientCert | ClientAuth::RequireAndVerifyClientCert
+    );
+    if let Some((_, line)) = &client_allowed_sans {
+        if !required {
+            return bad(
+                *line,
+                "tls_server_config.client_allowed_sans",
+                "client_allowed_sans requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert",
+            );
+        }
+    }
     if max_version < TlsVersion::Tls12 {
         return bad(
             node.line,
@@ -403,6 +416,7 @@ fn tls_settings(node: &Node, dir: &Path) -> Result<Option<TlsSettings>, ConfigEr
         cipher_suites,
         curves,
         prefer_server_cipher_suites,
+        client_allowed_sans: client_allowed_sans.map(|(sans, _)| sans),
         line: node.line,
     }))
 }

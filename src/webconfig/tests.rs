@@ -159,8 +159,8 @@ fn bad_files_name_the_line_and_the_key() {
             "line 1: tls_server_config.min_version: min_version is above max_version",
         ),
         (
-            format!("{tls}  client_allowed_sans: [a]\n"),
-            "line 4: tls_server_config.client_allowed_sans: not supported by this build (matching client certificate SANs)",
+            format!("{tls}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca\n  client_allowed_sans: [a]\n"),
+            "line 6: tls_server_config.client_allowed_sans: client_allowed_sans requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert",
         ),
         (
             "tls_server_config:\n  cert_file: c\n".into(),
