@@ -400,3 +400,42 @@ fn an_edit_applies_to_new_connections_and_a_broken_one_keeps_the_old() {
     std::fs::write(dir.join("web.yml"), format!("{SERVER_TLS}\n\n")).unwrap();
     assert_eq!(gw.curl("/-/healthy", &["--cacert", "ca.crt"]).0, Some(200));
 }
+
+#[test]
+fn password_guessing_is_answered_429_once_its_bcrypt_time_is_spent() {
+    let dir = pki("guessing");
+    // exporter-toolkit's stand-in hash of "fakepassword", cost 10: tens of ms a check.
+    let hash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+    let gw = start(
+        &dir,
+        &format!("{SERVER_TLS}basic_auth_users:\n  alice: {hash}\n"),
+    );
+    let good = ["--cacert", "ca.crt", "-u", "alice:fakepassword"];
+    assert_eq!(gw.curl("/-/healthy", &good).0, Some(200));
+    // 100 guesses on one connection: far more bcrypt time than the 1 s burst allows.
+    let url = format!("https://127.0.0.1:{}/-/healthy", gw.port);
+    let mut args = vec![
+        "-sS",
+        "--max-time",
+        "60",
+        "--cacert",
+        "ca.crt",
+        "-u",
+        "alice:guess",
+    ];
+    args.extend(["-w", "%{http_code}\n"]);
+    for _ in 0..100 {
+        args.extend([url.as_str(), "-o", "/dev/null"]);
+    }
+    let out = Command::new("curl")
+        .args(&args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let codes = String::from_utf8_lossy(&out.stdout).into_owned();
+    let count = |code: &str| codes.lines().filter(|l| *l == code).count();
+    assert_eq!(count("401") + count("429"), 100, "{codes}");
+    assert!(count("429") > 0, "bcrypt ran for every guess: {codes}");
+    // Remembered credentials are not held up.
+    assert_eq!(gw.curl("/-/healthy", &good).0, Some(200));
+}
