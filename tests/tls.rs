@@ -208,6 +208,42 @@ fn mutual_tls_required_refuses_a_client_without_a_certificate() {
 }
 
 #[test]
+fn the_other_client_auth_types_ask_require_or_verify_as_go_does() {
+    let dir = pki("client-auth");
+    let none: &[&str] = &["--cacert", "ca.crt"];
+    let good: &[&str] = &[
+        "--cacert",
+        "ca.crt",
+        "--cert",
+        "client.crt",
+        "--key",
+        "client.key",
+    ];
+    // A certificate no configured CA signed (the server's own CA made it).
+    let foreign: &[&str] = &["--cacert", "ca.crt", "--cert", "ca.crt", "--key", "ca.key"];
+    let ca = "  client_ca_file: client-ca.crt\n";
+    // (type, CA line, answer without a certificate, with a good one, with a foreign one)
+    let cases = [
+        ("RequestClientCert", "", Some(200), Some(200), Some(200)),
+        ("RequireAnyClientCert", "", None, Some(200), Some(200)),
+        ("VerifyClientCertIfGiven", ca, Some(200), Some(200), None),
+    ];
+    for (kind, ca_line, without, with_good, with_foreign) in cases {
+        let gw = start(
+            &dir,
+            &format!("{SERVER_TLS}  client_auth_type: {kind}\n{ca_line}"),
+        );
+        assert_eq!(gw.curl("/-/ready", none).0, without, "{kind} without");
+        assert_eq!(gw.curl("/-/ready", good).0, with_good, "{kind} good");
+        assert_eq!(
+            gw.curl("/-/ready", foreign).0,
+            with_foreign,
+            "{kind} foreign"
+        );
+    }
+}
+
+#[test]
 fn client_allowed_sans_admits_only_the_listed_names() {
     let dir = pki("sans");
     let with_cert = [
@@ -230,6 +266,35 @@ fn client_allowed_sans_admits_only_the_listed_names() {
         let want = admitted.then_some(200);
         assert_eq!(gw.curl("/-/healthy", &with_cert).0, want, "{allowed}");
     }
+}
+
+#[test]
+fn cipher_suites_and_curves_are_honoured() {
+    let dir = pki("suites");
+    let config = format!(
+        "{SERVER_TLS}  max_version: TLS12\n  \
+         cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n"
+    );
+    let gw = start(&dir, &config);
+    let with = |ciphers: &str, curves: &str| {
+        let args = [
+            "--cacert",
+            "ca.crt",
+            "--ciphers",
+            ciphers,
+            "--curves",
+            curves,
+        ];
+        gw.curl("/-/ready", &args).0
+    };
+    // P-256 stays in every client list: in TLS 1.2, OpenSSL also checks the server
+    // certificate's curve against it. The key exchange can only use what the server allows.
+    assert_eq!(
+        with("ECDHE-ECDSA-AES256-GCM-SHA384", "P-384:P-256"),
+        Some(200)
+    );
+    assert_eq!(with("ECDHE-ECDSA-AES128-GCM-SHA256", "P-384:P-256"), None);
+    assert_eq!(with("ECDHE-ECDSA-AES256-GCM-SHA384", "X25519:P-256"), None);
 }
 
 #[test]
