@@ -1,7 +1,7 @@
 //! The web config's rules for every request, in front of the whole service as upstream's
 //! handler is (no endpoint is exempt): the rate limit (429), basic auth (401 with
-//! `WWW-Authenticate: Basic`), and the configured response headers, added to every answer the
-//! service gives, 401 and 429 included.
+//! `WWW-Authenticate: Basic`), and the configured response headers, added to every answer
+//! but the rate limit's (as upstream).
 //!
 //! A bcrypt check takes tens of milliseconds on the one loop thread, so:
 //! - credentials that passed are remembered (by a SHA-256 digest, not in plain) as
