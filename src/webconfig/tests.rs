@@ -14,9 +14,8 @@ fn parse_err(text: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn a_full_file_is_read_with_paths_from_its_directory() {
-    let config = parse_ok(&format!(
+fn full_file() -> String {
+    format!(
         "tls_server_config:\n  cert_file: server.crt\n  key_file: /abs/server.key\n  \
          client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  \
          min_version: TLS13\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]\n  \
@@ -24,8 +23,16 @@ fn a_full_file_is_read_with_paths_from_its_directory() {
          http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: sameorigin\n    \
          Strict-Transport-Security: max-age=31536000\n\
          basic_auth_users:\n  alice: {HASH}\n  'bob': \"{HASH}\"\n\
-         rate_limit:\n  interval: 1s\n  burst: 20\n"
-    ));
+         rate_limit:\n  interval: 1s\n  burst: 20\n\
+         tls_extra:\n  cert: |\n    -----BEGIN-----\n    \"x\" 'y' # z\n"
+    )
+}
+
+#[test]
+fn a_full_file_is_read_with_paths_from_its_directory() {
+    let text = full_file();
+    let text = &text[..text.find("tls_extra").unwrap()];
+    let config = parse_ok(text);
     let tls = config.tls.expect("TLS on");
     assert_eq!(tls.cert.pem, Pem::File("/etc/pg/server.crt".into()));
     assert_eq!(
@@ -199,6 +206,28 @@ fn bad_files_name_the_line_and_the_key() {
     ];
     for (text, want) in cases {
         assert_eq!(parse_err(&text), want, "{text:?}");
+    }
+}
+
+/// An editor's half-written file: every cut of a full one, and every byte of it damaged, is
+/// read or refused, never a panic.
+#[test]
+fn every_cut_or_damaged_byte_is_an_answer_not_a_panic() {
+    let text = full_file();
+    for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let _ = parse(&text[..end], Path::new("/"));
+    }
+    let specials = [
+        b':', b'-', b'|', b'"', b'\'', b'#', b'[', b' ', b'\n', b'\t', b'{',
+    ];
+    for i in 0..text.len() {
+        for &b in &specials {
+            let mut bytes = text.clone().into_bytes();
+            bytes[i] = b;
+            if let Ok(damaged) = std::str::from_utf8(&bytes) {
+                let _ = parse(damaged, Path::new("/"));
+            }
+        }
     }
 }
 

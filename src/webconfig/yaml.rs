@@ -197,6 +197,9 @@ impl<'a> Parser<'a> {
                     format!("expected `key: value`, found {:?}", l.content),
                 );
             };
+            if key.is_empty() {
+                return error(number, "a key is missing before `:`");
+            }
             let key = scalar_text(number, key)?;
             if entries.iter().any(|(k, _)| *k == key) {
                 return error(number, format!("key {key:?} already set in this mapping"));
@@ -358,7 +361,10 @@ fn scalar_text(number: usize, text: &str) -> Result<String, Error> {
 
 fn scalar(number: usize, text: &str) -> Result<Value, Error> {
     let quoted = |text: String| Ok(Value::Scalar { text, quoted: true });
-    match text.as_bytes()[0] {
+    let Some(&first) = text.as_bytes().first() else {
+        return Ok(Value::Null);
+    };
+    match first {
         b'"' => quoted(double_quoted(number, text)?),
         b'\'' => {
             let inner = text
