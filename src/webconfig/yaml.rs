@@ -586,6 +586,7 @@ mod tests {
                 2,
                 "mappings inside a sequence are not supported here",
             ),
+            ("a:\n  : 1\n", 2, "a key is missing before `:`"),
         ];
         for (doc, line, message) in cases {
             let err = parse(doc).unwrap_err();
