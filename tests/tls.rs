@@ -21,14 +21,7 @@ fn pki(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tls-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .expect("run openssl");
-        assert!(out.status.success(), "openssl {args:?}: {out:?}");
-    };
+    let openssl = |args: &[&str]| openssl(&dir, args);
     for ca in ["ca", "client-ca", "other-ca"] {
         openssl(&[
             "req",
@@ -92,6 +85,15 @@ fn pki(name: &str) -> PathBuf {
         ]);
     }
     dir
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {out:?}");
 }
 
 struct Gateway {
@@ -503,4 +505,38 @@ fn password_guessing_is_answered_429_once_its_bcrypt_time_is_spent() {
     assert!(count("429") > 0, "bcrypt ran for every guess: {codes}");
     // Remembered credentials are not held up.
     assert_eq!(gw.curl("/-/healthy", &good).0, Some(200));
+}
+
+#[test]
+fn a_rotated_certificate_serves_new_connections_without_a_restart() {
+    let dir = pki("rotate");
+    let gw = start(&dir, SERVER_TLS);
+    assert_eq!(gw.curl("/-/ready", &["--cacert", "ca.crt"]).0, Some(200));
+    // The new pair, signed by the other CA, written over the old files.
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "other-ca.crt",
+            "-CAkey",
+            "other-ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt.new",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    std::fs::rename(dir.join("server.crt.new"), dir.join("server.crt")).unwrap();
+    assert_eq!(
+        gw.curl("/-/ready", &["--cacert", "other-ca.crt"]).0,
+        Some(200)
+    );
+    assert_eq!(gw.curl("/-/ready", &["--cacert", "ca.crt"]).0, None);
 }
