@@ -2,6 +2,8 @@
 //! event loop. `main.rs` only parses flags and calls [`server::run`]; everything else lives here
 //! so that tests, benches and fuzz targets link the same code. See ARCHITECTURE.md for the map.
 
+#[cfg(feature = "tls")]
+pub mod auth;
 pub mod base64;
 pub mod build_info;
 pub mod civil_time;
@@ -32,4 +34,8 @@ pub mod server;
 pub mod store;
 pub mod time_format;
 pub mod time_zone;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wal;
+#[cfg(feature = "tls")]
+pub mod webconfig;

@@ -31,6 +31,14 @@ pub const PENDING_OUTPUT_BYTES_MAX: usize = 4 << 20;
 /// Most groups one tick deletes for `--push.group-ttl`; more groups due at once (pushed
 /// together) go over the next ticks, so that serving never waits long for them.
 pub const EXPIRED_GROUPS_PER_TICK_MAX: usize = 10_000;
+/// Share of the loop's time that bcrypt checks of wrong credentials may use over time, in
+/// percent; past it (and past the burst below), unknown credentials are answered 429 without
+/// a check until the time is paid back. Remembered good credentials are not affected.
+pub const AUTH_FAILURE_CPU_PERCENT: u32 = 10;
+/// bcrypt time that wrong credentials may use at once before the share above applies.
+pub const AUTH_FAILURE_BURST: Duration = Duration::from_secs(1);
+/// Most credentials remembered as good (exporter-toolkit keeps 100 too).
+pub const AUTH_CACHE_ENTRIES_MAX: usize = 100;
 
 /// Largest record of the persistence log (kind and payload). A push record holds a body of at
 /// most `BODY_BYTES_MAX` plus its grouping key (at most a request head); a compacted record holds

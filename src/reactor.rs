@@ -19,6 +19,7 @@ use crate::http::date::DateCache;
 use crate::http::error::RequestError;
 use crate::http::head::HeaderScratch;
 use crate::http::response;
+use crate::http::transport::{Acceptor, Transport};
 use crate::http::Service;
 use crate::limits::{self, Limits};
 use crate::{listen, log};
@@ -43,6 +44,7 @@ pub struct Server {
     signals: Signals,
     limits: Limits,
     slots: usize,
+    acceptor: Option<Box<dyn Acceptor>>,
 }
 
 impl Server {
@@ -88,7 +90,14 @@ impl Server {
             signals,
             limits,
             slots,
+            acceptor: None,
         })
+    }
+
+    /// Every accepted socket goes through `acceptor` (TLS); without one, connections are plain.
+    pub fn with_acceptor(mut self, acceptor: Box<dyn Acceptor>) -> Server {
+        self.acceptor = Some(acceptor);
+        self
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
@@ -111,6 +120,7 @@ impl Server {
             listeners: self.listeners,
             signals: self.signals,
             limits: self.limits,
+            acceptor: self.acceptor,
             service,
             open: 0,
             to_flush: Vec::new(),
@@ -141,6 +151,7 @@ struct Reactor<'s, S> {
     listeners: Vec<TcpListener>,
     signals: Signals,
     limits: Limits,
+    acceptor: Option<Box<dyn Acceptor>>,
     service: &'s mut S,
     /// Fixed size; a slot's index is its token. A freed slot may be reused in the same turn:
     /// that is safe because every connection tolerates spurious readiness.
@@ -307,17 +318,31 @@ impl<S: Service> Reactor<'_, S> {
         }
     }
 
-    fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr) {
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
         let Some(i) = self.free.pop() else {
             return self.turn_away(stream);
         };
         // Responses are written whole; waiting for more to coalesce would only delay them.
         let _ = stream.set_nodelay(true);
+        let mut stream = match self.acceptor.as_mut() {
+            None => Transport::Plain(stream),
+            Some(acceptor) => match acceptor.accept(stream) {
+                Ok(transport) => transport,
+                Err(e) => {
+                    log::warn(
+                        "cannot set up a connection",
+                        &[("peer", &peer), ("err", &e)],
+                    );
+                    self.free.push(i);
+                    return;
+                }
+            },
+        };
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(e) = self
             .poll
             .registry()
-            .register(&mut stream, Token(i), interest)
+            .register(stream.socket_mut(), Token(i), interest)
         {
             log::warn(
                 "cannot watch a new connection",

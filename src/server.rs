@@ -8,6 +8,8 @@ use crate::router::compute_route_prefix;
 use crate::time_zone::Zone;
 use crate::{build_info, log};
 use std::process::ExitCode;
+#[cfg(feature = "tls")]
+use {crate::webconfig::watch::Watch, std::path::Path, std::rc::Rc};
 
 /// Runs the server until a graceful shutdown (exit 0), or fails to start (exit 1, spec §17 R9).
 pub fn run(config: Config) -> ExitCode {
@@ -16,10 +18,13 @@ pub fn run(config: Config) -> ExitCode {
         "build context",
         &[("build_context", &build_info::build_context())],
     );
-    if let Err(reason) = unsupported(&config) {
-        log::error("cannot start", &[("err", &reason)]);
-        return ExitCode::FAILURE;
-    }
+    let web = match web_config(&config.web_config_file) {
+        Ok(web) => web,
+        Err(reason) => {
+            log::error("cannot start: invalid web config file", &[("err", &reason)]);
+            return ExitCode::FAILURE;
+        }
+    };
     let prefix = compute_route_prefix(&config.route_prefix, &config.external_url_path);
     log::debug("path prefix for internal routing", &[("path", &prefix)]);
     let listen_addresses = config.listen_addresses.clone();
@@ -40,8 +45,23 @@ pub fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    log::info("TLS is disabled.", &[("http2", &false)]);
-    let served = server.run(&mut app);
+    let served = match web {
+        #[cfg(feature = "tls")]
+        Some(watch) => {
+            let tls = if watch.tls_enabled() {
+                "enabled"
+            } else {
+                "disabled"
+            };
+            log::info(&format!("TLS is {tls}."), &[("http2", &false)]);
+            let server = server.with_acceptor(Box::new(watch.clone()));
+            server.run(&mut crate::auth::Guarded::new(&mut app, watch))
+        }
+        _ => {
+            log::info("TLS is disabled.", &[("http2", &false)]);
+            server.run(&mut app)
+        }
+    };
     // Even after a failed turn: the log then reports its error again and nothing is written.
     let closed = app.close_log();
     match (served, closed) {
@@ -63,13 +83,23 @@ pub fn run(config: Config) -> ExitCode {
     }
 }
 
-/// Flags that upstream honours and this build does not yet: refusing to start is better than
-/// silently running without the TLS or authentication the user asked for.
-fn unsupported(config: &Config) -> Result<(), String> {
-    if !config.web_config_file.is_empty() {
-        return Err("--web.config.file (TLS and basic auth) is not supported yet".into());
+/// The web config file, checked with its certificates before anything listens.
+#[cfg(feature = "tls")]
+fn web_config(path: &str) -> Result<Option<Rc<Watch>>, String> {
+    if path.is_empty() {
+        return Ok(None);
     }
-    Ok(())
+    Watch::open(Path::new(path)).map(|watch| Some(Rc::new(watch)))
+}
+
+/// A build without the `tls` feature refuses the file rather than run without the TLS or
+/// authentication the user asked for.
+#[cfg(not(feature = "tls"))]
+fn web_config(path: &str) -> Result<Option<std::convert::Infallible>, String> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    Err("--web.config.file: this build has no TLS and basic auth (cargo feature `tls`)".into())
 }
 
 /// The labels of `pushgateway_build_info`, with the Rust compiler standing in for Go's

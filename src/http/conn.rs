@@ -7,8 +7,9 @@
 //! in place, over its own framing). Requests are answered strictly in order, one at a time,
 //! and no further pipelined request is taken while the queued output is over its limit.
 //!
-//! It never writes to the socket while handling readiness: responses are queued, and written
-//! only by [`Connection::flush`], which the reactor calls after `Service::before_flush`.
+//! It never writes a response while handling readiness: responses are queued, and written
+//! only by [`Connection::flush`], which the reactor calls after `Service::before_flush`. (A TLS
+//! transport answers handshake messages as it reads them; those carry no response.)
 
 use super::chunked::{ChunkedDecoder, ChunkedError, Decoded};
 use super::date::DateCache;
@@ -17,10 +18,11 @@ use super::head::{self, Framing, Head, HeaderScratch};
 use super::message::{Body, BodySource, Method, Request, Response, Service};
 use super::output::{Output, StreamFraming};
 use super::response::{self, ConnectionHeader, HeadFields};
+use super::transport::Transport;
 use crate::limits::Limits;
 use mio::net::TcpStream;
 use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -151,7 +153,7 @@ enum BodyState {
 
 #[derive(Debug)]
 pub struct Connection {
-    stream: TcpStream,
+    stream: Transport,
     peer: SocketAddr,
     input: Input,
     output: Output,
@@ -169,7 +171,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(stream: TcpStream, peer: SocketAddr, now: Instant) -> Connection {
+    pub fn new(stream: Transport, peer: SocketAddr, now: Instant) -> Connection {
         Connection {
             stream,
             peer,
@@ -189,12 +191,14 @@ impl Connection {
     }
 
     pub fn stream_mut(&mut self) -> &mut TcpStream {
-        &mut self.stream
+        self.stream.socket_mut()
     }
 
     /// There is output to write, or a close to carry out.
     pub fn wants_flush(&self) -> bool {
-        !self.output.is_empty() || (self.closing && !matches!(self.phase, Phase::Lingering { .. }))
+        !self.output.is_empty()
+            || self.stream.has_pending()
+            || (self.closing && !matches!(self.phase, Phase::Lingering { .. }))
     }
 
     /// Readable readiness (or a retry): reads what the peer sent and answers every complete
@@ -237,15 +241,21 @@ impl Connection {
         if let Phase::Lingering { .. } = self.phase {
             return Progress::Waiting;
         }
-        let written = match self.output.write_to(&mut self.stream, WRITE_BUDGET_BYTES) {
+        let mut written = match self.output.write_to(&mut self.stream, WRITE_BUDGET_BYTES) {
             Ok(written) => written,
             Err(_) => return Progress::Closed,
         };
         if written.bytes > 0 {
             self.last_activity = now;
         }
-        if self.output.is_empty() && self.closing {
-            if self.peer_done || self.stream.shutdown(Shutdown::Write).is_err() {
+        // TLS records the socket has not taken yet (a plain socket never has any).
+        match self.stream.send_pending() {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => written.blocked = true,
+            Err(_) => return Progress::Closed,
+        }
+        if self.output.is_empty() && !self.stream.has_pending() && self.closing {
+            if self.peer_done || self.stream.shutdown_write().is_err() {
                 return Progress::Closed;
             }
             self.input.clear();
@@ -270,6 +280,13 @@ impl Connection {
         let limits = cx.limits;
         let since = |t: Instant| cx.now.saturating_duration_since(t);
         match self.phase {
+            // A TLS handshake gets the time a request head gets, from the accept.
+            _ if self.stream.is_handshaking() => {
+                if since(self.request_started) >= limits.head_timeout {
+                    return Progress::Closed;
+                }
+                Progress::Waiting
+            }
             Phase::Lingering { until, .. } if cx.now >= until => Progress::Closed,
             Phase::Lingering { .. } => Progress::Waiting,
             Phase::Head { .. } | Phase::Body { .. } if !self.closing => {

@@ -11,5 +11,6 @@ pub mod head;
 pub mod message;
 pub mod output;
 pub mod response;
+pub mod transport;
 
 pub use message::{Body, BodySource, Chunk, HeaderValue, Method, Request, Response, Service};

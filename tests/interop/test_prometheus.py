@@ -42,13 +42,13 @@ class Prometheus:
     def __init__(self, config_text, features=()):
         self.dir = tempfile.mkdtemp(prefix="pgrs-prometheus-")
         self.port = harness.free_port()
-        config = os.path.join(self.dir, "prometheus.yml")
-        with open(config, "w") as f:
+        config_path = os.path.join(self.dir, "prometheus.yml")
+        with open(config_path, "w") as f:
             f.write(config_text)
         self.log_path = os.path.join(self.dir, "prometheus.log")
         argv = [
             PROMETHEUS,
-            f"--config.file={config}",
+            f"--config.file={config_path}",
             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
             f"--web.listen-address=127.0.0.1:{self.port}",
             *[f"--enable-feature={f}" for f in features],
