@@ -18,7 +18,9 @@ fn options() -> WalOptions {
 
 fn open_with(disk: &Memory, options: WalOptions) -> (Db, Store) {
     let mut store = Store::new(true, OWN_FAMILIES);
-    let db = Db::open(Box::new(disk.clone()), Path::new(PATH), options, &mut store).expect("open");
+    let mut db = Db::open(Box::new(disk.clone()), Path::new(PATH), options).expect("open");
+    while !db.replay_step(&mut store).expect("replay") {}
+    assert_eq!(db.status(), Status::Ready);
     (db, store)
 }
 
@@ -181,7 +183,7 @@ fn a_log_cut_at_any_byte_replays_a_prefix_of_what_was_acknowledged() {
 fn finish_compaction(db: &mut Db, store: &Store) -> usize {
     for ticks in 1..10_000 {
         db.tick(store, Instant::now());
-        if !db.log.as_ref().unwrap().wal.is_compacting() {
+        if !db.log.as_ref().unwrap().wal.is_compacting() && db.status() == Status::Ready {
             return ticks;
         }
     }
@@ -311,32 +313,65 @@ fn a_wipe_abandons_a_running_compaction() {
 }
 
 #[test]
-fn a_failed_write_or_sync_acknowledges_nothing_of_its_turn() {
-    for fault in ["short write", "failed sync"] {
+fn a_failed_write_or_sync_breaks_the_log_until_the_store_is_rewritten() {
+    for fault in ["short write", "ENOSPC", "failed sync"] {
         let disk = Memory::default();
         let (mut db, mut store) = open(&disk);
         let (a, b) = (key(&[("job", "a")]), key(&[("job", "b")]));
         push(&mut db, &mut store, &a, BODIES[0], true, 1).unwrap();
         db.commit(Instant::now()).unwrap();
-        let acknowledged = state(&store);
-        match fault {
-            "short write" => disk.limit_appends(Some(5)),
-            _ => disk.fail_syncs(true),
-        }
+        let set_fault = |on: bool| match fault {
+            "short write" => disk.limit_appends(on.then_some(5)),
+            "ENOSPC" => disk.limit_appends(on.then_some(0)),
+            _ => disk.fail_syncs(on),
+        };
+        set_fault(true);
+        // The failing turn's change stays in the store (its reply says 503).
         push(&mut db, &mut store, &b, "other 4\n", true, 2).unwrap();
         assert!(db.commit(Instant::now()).is_err(), "{fault}");
-        drop(db);
-        disk.limit_appends(None);
-        disk.fail_syncs(false);
-        // The reply was never sent; after a restart the change may or may not be there
-        // (written but unsynced), but the acknowledged one is.
-        let (_, replayed) = open(&disk);
-        let replayed = state(&replayed);
-        assert!(replayed.starts_with(&acknowledged), "{fault}: {replayed:?}");
-        if fault == "short write" {
-            assert_eq!(replayed, acknowledged);
+        let Status::Broken(reason) = db.status() else {
+            panic!("{fault}: not broken");
+        };
+        let doing = if fault == "failed sync" {
+            "syncing"
+        } else {
+            "writing"
+        };
+        assert!(
+            reason.starts_with(&format!("{doing} /data/pg.log: ")),
+            "{reason}"
+        );
+        // Ticks while the fault lasts leave nothing behind but failed attempts.
+        for _ in 0..3 {
+            db.tick(&store, Instant::now());
         }
+        assert!(matches!(db.status(), Status::Broken(_)), "{fault}");
+        assert_eq!(disk.paths(), [PATH]);
+        set_fault(false);
+        finish_compaction(&mut db, &store);
+        assert_eq!(db.status(), Status::Ready, "{fault}");
+        // The rewritten log holds the whole store, the unacknowledged change included, and
+        // takes changes again.
+        push(&mut db, &mut store, &a, "later 5\n", false, 3).unwrap();
+        db.commit(Instant::now()).unwrap();
+        drop(db);
+        assert_eq!(state(&open(&disk).1), state(&store), "{fault}");
     }
+}
+
+#[test]
+fn a_broken_log_gets_a_last_rewrite_at_shutdown() {
+    let disk = Memory::default();
+    let (mut db, mut store) = open(&disk);
+    let a = key(&[("job", "a")]);
+    push(&mut db, &mut store, &a, BODIES[0], true, 1).unwrap();
+    disk.fail_syncs(true);
+    assert!(db.commit(Instant::now()).is_err());
+    assert!(db.close(&store, Instant::now()).is_err(), "still failing");
+    disk.fail_syncs(false);
+    db.close(&store, Instant::now()).unwrap();
+    drop(db);
+    assert_eq!(state(&open(&disk).1), state(&store));
 }
 
 #[test]
@@ -419,6 +454,6 @@ fn in_memory_changes_reach_the_store() {
     assert_eq!(store.group_count(), 1);
     assert!(db.delete(&mut store, &a));
     db.wipe(&mut store);
-    db.close(Instant::now()).unwrap();
+    db.close(&store, Instant::now()).unwrap();
     assert_eq!(store.group_count(), 0);
 }

@@ -13,7 +13,7 @@ mod ui;
 
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Status};
 use crate::http::{date, Method, Request, Response, Service};
 use crate::log;
 use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
@@ -41,6 +41,10 @@ pub struct App {
     /// `Last-Modified` of the embedded files: the start time as an HTTP date.
     assets_modified: String,
     shutdown: bool,
+    /// The log could not be read: the loop stops with this error.
+    fatal: Option<io::Error>,
+    /// This loop turn's commit failed: the changes answered in it get this 503 instead.
+    commit_failure: Option<String>,
 }
 
 impl App {
@@ -69,24 +73,52 @@ impl App {
             start_time,
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
+            fatal: None,
+            commit_failure: None,
         }
     }
 
-    /// Replays `--persistence.file` into the (still empty) store and logs every change to it
-    /// from now on.
+    /// Opens `--persistence.file` (refusing a log that is locked or of an unknown version);
+    /// the loop then replays it into the (still empty) store, and every change goes to it.
     pub fn open_log(&mut self) -> io::Result<()> {
         let options = WalOptions::new(
             self.config.persistence_fsync,
             self.config.persistence_interval,
         );
         let path = Path::new(&self.config.persistence_file);
-        self.db = Db::open(Box::new(Disk), path, options, &mut self.store)?;
+        self.db = Db::open(Box::<Disk>::default(), path, options)?;
         Ok(())
     }
 
     /// At a clean shutdown: the log's last commit and sync.
     pub fn close_log(&mut self) -> io::Result<()> {
-        self.db.close(Instant::now())
+        self.db.close(&self.store, Instant::now())
+    }
+
+    /// Why the request must wait, if it must: nothing but health, quitting and the embedded
+    /// files is served while the log replays (no client sees a partial store), and no change
+    /// is taken while the log cannot be written (scrapes go on).
+    fn unavailable(&self, endpoint: Endpoint) -> Option<Response> {
+        let changes = matches!(
+            endpoint,
+            Endpoint::Push { .. } | Endpoint::Delete { .. } | Endpoint::Wipe
+        );
+        let always = matches!(
+            endpoint,
+            Endpoint::Healthy | Endpoint::Quit | Endpoint::QuitGet | Endpoint::Static
+        );
+        match self.db.status() {
+            Status::Ready => None,
+            Status::Replaying { .. } if always => None,
+            Status::Replaying {
+                read_bytes,
+                total_bytes,
+            } => Some(lifecycle::replaying(read_bytes, total_bytes)),
+            Status::Broken(reason) if changes || endpoint == Endpoint::Ready => {
+                Some(lifecycle::broken(reason))
+            }
+            Status::Broken(_) => None,
+        }
     }
 
     /// The store, read-only: the fuzz harness checks its consistency after every request.
@@ -96,6 +128,9 @@ impl App {
     }
 
     fn dispatch(&mut self, req: &Request<'_>, endpoint: Endpoint, params: &[Vec<u8>]) -> Response {
+        if let Some(response) = self.unavailable(endpoint) {
+            return response;
+        }
         match endpoint {
             Endpoint::Metrics => self.metrics(req),
             Endpoint::Push {
@@ -103,7 +138,8 @@ impl App {
                 job_base64,
             } => self.push(req, params, replace, job_base64),
             Endpoint::Delete { job_base64 } => self.delete(params, job_base64),
-            Endpoint::Healthy | Endpoint::Ready => lifecycle::healthy(),
+            Endpoint::Healthy => lifecycle::healthy(self.db.status()),
+            Endpoint::Ready => lifecycle::ready(),
             Endpoint::Quit => {
                 if self.config.enable_lifecycle {
                     log::warn(
@@ -159,7 +195,9 @@ impl Service for App {
         let with_body = matches!(req.method, Method::Get | Method::Head);
         match self.router.route(req.method, req.target) {
             Routed::Endpoint { endpoint, params } => {
-                let response = self.dispatch(req, endpoint, &params);
+                let appended = self.db.appended();
+                let mut response = self.dispatch(req, endpoint, &params);
+                response.awaits_commit = self.db.appended() != appended;
                 if let Some(handler) = endpoint.handler_label() {
                     self.own
                         .count_request(response.status, handler, method_label(req.method));
@@ -175,13 +213,30 @@ impl Service for App {
     }
 
     fn before_flush(&mut self) -> io::Result<()> {
-        self.db.commit(Instant::now()).inspect_err(|e| {
-            log::error(
-                "cannot write the persistence log; stopping without acknowledging the changes \
-                 of this loop turn",
-                &[("err", e)],
-            );
-        })
+        if let Some(e) = self.fatal.take() {
+            log::error("cannot replay the persistence file", &[("err", &e)]);
+            return Err(e);
+        }
+        self.commit_failure = self.db.commit(Instant::now()).err().map(|e| e.to_string());
+        Ok(())
+    }
+
+    fn commit_failed(&mut self) -> Option<Response> {
+        let reason = self.commit_failure.as_ref()?;
+        Some(lifecycle::broken(reason))
+    }
+
+    fn background(&mut self) -> bool {
+        if self.fatal.is_some() {
+            return false;
+        }
+        match self.db.replay_step(&mut self.store) {
+            Ok(done) => !done,
+            Err(e) => {
+                self.fatal = Some(e);
+                false
+            }
+        }
     }
 
     fn tick(&mut self) {
