@@ -1,16 +1,20 @@
-//! The binary with `--persistence.file`, as an operator sees it: a push acknowledged before a
-//! `kill -9` is there after a restart, and so is one acknowledged before a graceful SIGTERM.
-//! Every wait is bounded; every process is stopped by its PID.
+//! The binary with `--persistence.file`, as an operator sees it: pushes and deletes
+//! acknowledged before a `kill -9` (at random moments, under load) or a SIGHUP are there after
+//! a restart, and so is everything acknowledged before a graceful SIGTERM; the server answers
+//! `/-/healthy` while its log replays; a log it must not touch stops the start-up. Every wait
+//! is bounded; every process is stopped by its PID.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 struct Gateway {
     child: Child,
@@ -24,14 +28,22 @@ impl Drop for Gateway {
     }
 }
 
-/// Starts the binary on a free loopback port and waits for it to say where it listens.
-fn start(log: &Path) -> Gateway {
-    let child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
+fn command(log: &Path, flags: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pushgateway"));
+    command
         .arg("--web.listen-address=127.0.0.1:0")
         .arg(format!("--persistence.file={}", log.display()))
+        .args(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Starts the binary on a free loopback port and waits for it to say where it listens; the
+/// log may still be replaying.
+fn spawn(log: &Path, flags: &[&str]) -> Gateway {
+    let child = command(log, flags)
         .spawn()
         .expect("start the pushgateway binary");
     // Owned by a Gateway at once, so that a failed start still stops the process.
@@ -56,21 +68,49 @@ fn start(log: &Path) -> Gateway {
     }
 }
 
+/// Starts the binary and waits until its log is replayed (`/-/ready` answers 200).
+fn start(log: &Path, flags: &[&str]) -> Gateway {
+    let gateway = spawn(log, flags);
+    let deadline = Instant::now() + WAIT;
+    while gateway.request("GET", "/-/ready", "").0 != 200 {
+        assert!(Instant::now() < deadline, "the server never got ready");
+        thread::sleep(Duration::from_millis(5));
+    }
+    gateway
+}
+
+/// Runs the binary to its exit (bounded) and returns the exit code and what it logged.
+fn run_to_exit(log: &Path) -> (Option<i32>, String) {
+    let mut child = command(log, &[])
+        .spawn()
+        .expect("start the pushgateway binary");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not exit");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr)
+}
+
 impl Gateway {
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).expect("a whole reply");
-        let status = reply[9..12].parse().expect("a status code");
-        let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, body.to_string())
+        let mut client = Client::connect(self.port).expect("connect");
+        client
+            .send(method, path, body, true)
+            .expect("a whole reply")
     }
 
     /// The exposition's lines of group `job`, bookkeeping times included.
@@ -84,10 +124,69 @@ impl Gateway {
             .collect()
     }
 
-    fn sigterm(&mut self) {
+    fn signal(&mut self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
         // SAFETY: kill(2) only sends a signal to the process we started; no memory is shared.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+}
+
+/// A keep-alive HTTP/1.1 client that reads `Content-Length` replies.
+struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(port: u16) -> std::io::Result<Client> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(WAIT))?;
+        Ok(Client {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        close: bool,
+    ) -> std::io::Result<(u16, String)> {
+        let connection = if close { "close" } else { "keep-alive" };
+        write!(
+            self.reader.get_mut(),
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: {connection}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut status_line = String::new();
+        if self.reader.read_line(&mut status_line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let status = status_line
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or(std::io::ErrorKind::InvalidData)?;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| std::io::ErrorKind::InvalidData)?;
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 
@@ -100,42 +199,385 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 #[test]
-fn an_acknowledged_push_survives_kill_9() {
-    let dir = scratch("kill-9");
-    let log = dir.join("log");
-    let mut gateway = start(&log);
-    let body = "# TYPE a counter\na{x=\"1\"} 1\n";
-    assert_eq!(gateway.request("PUT", "/metrics/job/j", body).0, 200);
-    let before = gateway.lines_of("j");
-    assert_eq!(before.len(), 3, "{before:?}");
-    gateway.child.kill().expect("SIGKILL");
-    gateway.child.wait().unwrap();
-    drop(gateway);
+fn an_acknowledged_push_survives_kill_9_and_sighup() {
+    for signal in [libc::SIGKILL, libc::SIGHUP] {
+        let dir = scratch(&format!("signal-{signal}"));
+        let log = dir.join("log");
+        let mut gateway = start(&log, &[]);
+        let body = "# TYPE a counter\na{x=\"1\"} 1\n";
+        assert_eq!(gateway.request("PUT", "/metrics/job/j", body).0, 200);
+        let before = gateway.lines_of("j");
+        assert_eq!(before.len(), 3, "{before:?}");
+        gateway.signal(signal);
+        gateway.child.wait().unwrap();
+        drop(gateway);
 
-    let restarted = start(&log);
-    assert_eq!(restarted.lines_of("j"), before);
-    drop(restarted);
-    std::fs::remove_dir_all(&dir).unwrap();
+        let restarted = start(&log, &[]);
+        assert_eq!(restarted.lines_of("j"), before, "signal {signal}");
+        drop(restarted);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 #[test]
 fn a_graceful_stop_and_restart_keeps_the_store() {
     let dir = scratch("sigterm");
     let log = dir.join("log");
-    let mut gateway = start(&log);
+    let mut gateway = start(&log, &[]);
     assert_eq!(gateway.request("PUT", "/metrics/job/k", "b 2\n").0, 200);
     assert_eq!(gateway.request("DELETE", "/metrics/job/k", "").0, 202);
     assert_eq!(gateway.request("POST", "/metrics/job/k", "c 3\n").0, 200);
     let before = gateway.lines_of("k");
-    gateway.sigterm();
+    gateway.signal(libc::SIGTERM);
     let status = gateway.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     drop(gateway);
 
-    let restarted = start(&log);
+    let restarted = start(&log, &[]);
     let after = restarted.lines_of("k");
     assert_eq!(after, before);
     assert!(after.iter().all(|l| !l.starts_with("b{")), "{after:?}");
     drop(restarted);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_log_of_an_unknown_version_stops_the_start_untouched() {
+    let dir = scratch("version");
+    let log = dir.join("log");
+    let mut future = b"\x89PGWAL\r\n\x02\x00\x00\x00".to_vec();
+    future.extend_from_slice(b"records of a newer format");
+    std::fs::write(&log, &future).unwrap();
+    let (code, stderr) = run_to_exit(&log);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "is a persistence log of format version 2, and this build reads only version 1"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), future);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_second_server_on_the_same_log_is_refused() {
+    let dir = scratch("lock");
+    let log = dir.join("log");
+    let first = start(&log, &[]);
+    assert_eq!(first.request("PUT", "/metrics/job/one", "o 1\n").0, 200);
+    let (code, stderr) = run_to_exit(&log);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("log.lock is locked: another pushgateway is using this persistence file"),
+        "{stderr}"
+    );
+    // The first one is undisturbed.
+    assert_eq!(first.lines_of("one").len(), 3);
+    drop(first);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn healthy_answers_while_a_large_log_replays_and_ready_waits_for_it() {
+    let dir = scratch("replay-window");
+    let log = dir.join("log");
+    let gateway = start(&log, &["--persistence.fsync=never"]);
+    // About 3 MB of log: replay takes many turns of at most 10 ms.
+    let series: String = (0..1000).map(|i| format!("m{{i=\"{i}\"}} {i}\n")).collect();
+    for group in 0..100 {
+        let path = format!("/metrics/job/g{group}");
+        assert_eq!(gateway.request("PUT", &path, &series).0, 200);
+    }
+    drop(gateway);
+
+    let restarted = spawn(&log, &[]);
+    let mut client = Client::connect(restarted.port).unwrap();
+    let healthy = client.send("GET", "/-/healthy", "", false).unwrap();
+    let ready = client.send("GET", "/-/ready", "", false).unwrap();
+    let push = client
+        .send("PUT", "/metrics/job/early", "e 1\n", false)
+        .unwrap();
+    let scrape = client.send("GET", "/metrics", "", false).unwrap();
+    assert_eq!(healthy, (200, "OK".to_string()));
+    for (what, (status, reply)) in [("ready", &ready), ("push", &push), ("scrape", &scrape)] {
+        assert_eq!(*status, 503, "{what}: {reply}");
+        assert!(
+            reply.starts_with("not ready: replaying the persistence log ("),
+            "{what}: {reply}"
+        );
+    }
+    let deadline = Instant::now() + WAIT;
+    while client.send("GET", "/-/ready", "", false).unwrap().0 != 200 {
+        assert!(Instant::now() < deadline, "replay never finished");
+        thread::sleep(Duration::from_millis(5));
+    }
+    let lines = restarted.lines_of("g99");
+    assert_eq!(lines.len(), 1002, "every series and both times");
+    assert!(restarted.lines_of("early").is_empty());
+    drop(restarted);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What a group holds: family → value (every series of a family has the same value), and
+/// when its last push was made (between the two times), or `None` once deleted.
+#[derive(Clone, Debug, PartialEq)]
+struct GroupState {
+    families: BTreeMap<String, u64>,
+    pushed: Option<(f64, f64)>,
+}
+
+/// One change a writer made to one of its groups.
+#[derive(Clone, Debug)]
+enum Change {
+    Put(u64),
+    Post(u64),
+    Delete,
+}
+
+/// Series per PUT: large enough that the log grows towards compaction within the test.
+const SERIES_PER_PUT: usize = 500;
+
+fn body(change: &Change) -> String {
+    match change {
+        Change::Put(seq) => {
+            let mut body: String = (0..SERIES_PER_PUT)
+                .map(|i| format!("a{{i=\"{i}\"}} {seq}\n"))
+                .collect();
+            body.push_str(&format!("b {seq}\n"));
+            body
+        }
+        Change::Post(seq) => format!("c {seq}\n"),
+        Change::Delete => String::new(),
+    }
+}
+
+fn applied(state: &GroupState, change: &Change, window: (f64, f64)) -> GroupState {
+    let mut next = state.clone();
+    match change {
+        Change::Put(seq) => {
+            next.families = [("a".to_string(), *seq), ("b".to_string(), *seq)].into();
+            next.pushed = Some(window);
+        }
+        Change::Post(seq) => {
+            next.families.insert("c".to_string(), *seq);
+            next.pushed = Some(window);
+        }
+        Change::Delete => next = GroupState::empty(),
+    }
+    next
+}
+
+impl GroupState {
+    fn empty() -> GroupState {
+        GroupState {
+            families: BTreeMap::new(),
+            pushed: None,
+        }
+    }
+
+    /// Whether a scraped group (family → values of its series, and its push time) is this
+    /// state.
+    fn matches(&self, scraped: Option<&Scraped>) -> bool {
+        let Some(scraped) = scraped else {
+            return self.pushed.is_none();
+        };
+        let Some((from, to)) = self.pushed else {
+            return false;
+        };
+        // The server's clock stamps the push between the client's send and its reply; a
+        // millisecond covers the printed float's rounding.
+        let in_time = scraped.push_time >= from - 1e-3 && scraped.push_time <= to + 1e-3;
+        let counts = |family: &str| if family == "a" { SERIES_PER_PUT } else { 1 };
+        let values_match = scraped.families.len() == self.families.len()
+            && self.families.iter().all(|(family, seq)| {
+                scraped.families.get(family).is_some_and(|values| {
+                    values.len() == counts(family) && values.iter().all(|v| *v == *seq as f64)
+                })
+            });
+        in_time && values_match
+    }
+}
+
+/// A group as a scrape shows it.
+#[derive(Debug, Default)]
+struct Scraped {
+    families: BTreeMap<String, Vec<f64>>,
+    push_time: f64,
+}
+
+fn scrape(gateway: &Gateway) -> BTreeMap<String, Scraped> {
+    let (status, text) = gateway.request("GET", "/metrics", "");
+    assert_eq!(status, 200);
+    let mut groups: BTreeMap<String, Scraped> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some(job) = line
+            .split("job=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let name = line.split(['{', ' ']).next().unwrap();
+        let value = line.rsplit(' ').next().unwrap();
+        let group = groups.entry(job.to_string()).or_default();
+        match name {
+            "push_time_seconds" => group.push_time = value.parse().unwrap(),
+            "push_failure_time_seconds" => {}
+            _ => group
+                .families
+                .entry(name.to_string())
+                .or_default()
+                .push(value.parse().unwrap()),
+        }
+    }
+    groups
+}
+
+fn unix_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// A change a writer made: its group, and when it was sent and answered (`None`: no answer).
+type Made = (String, Change, Option<(f64, f64)>);
+
+/// One writer's connection until the server dies or `stop` is set: random changes to its own
+/// groups. Returns, per group, its changes in order with whether each was acknowledged (a
+/// change without a reply may or may not have been applied; it is always the last).
+fn writer(port: u16, id: usize, seed: u64, stop: &AtomicBool) -> Vec<Made> {
+    let mut rng = XorShift(seed | 1);
+    let mut made = Vec::new();
+    let Ok(mut client) = Client::connect(port) else {
+        return made;
+    };
+    for n in 0..100_000u64 {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let job = format!("w{id}g{}", rng.next() % 3);
+        let seq = seed % 1_000_000 * 100_000 + n;
+        let change = match rng.next() % 10 {
+            0..=4 => Change::Put(seq),
+            5..=7 => Change::Post(seq),
+            _ => Change::Delete,
+        };
+        let (method, path) = match change {
+            Change::Put(_) => ("PUT", format!("/metrics/job/{job}")),
+            Change::Post(_) => ("POST", format!("/metrics/job/{job}")),
+            Change::Delete => ("DELETE", format!("/metrics/job/{job}")),
+        };
+        let from = unix_seconds();
+        let reply = client.send(method, &path, &body(&change), false);
+        let to = unix_seconds();
+        match reply {
+            Ok((200 | 202, _)) => made.push((job, change, Some((from, to)))),
+            Ok((status, text)) => panic!("{method} {path}: {status} {text}"),
+            Err(_) => {
+                made.push((job, change, None));
+                break;
+            }
+        }
+    }
+    made
+}
+
+#[test]
+fn acknowledged_changes_survive_kill_9_at_random_moments_under_load() {
+    const ROUNDS: u64 = 10;
+    const WRITERS: usize = 4;
+    let dir = scratch("kill-loop");
+    let log = dir.join("log");
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut rng = XorShift(seed | 1);
+    // Per group: the state every acknowledged change adds up to, and a change sent but not
+    // answered (it may or may not have been applied).
+    let mut groups: BTreeMap<String, (GroupState, Option<Change>)> = BTreeMap::new();
+    let mut acknowledged = 0;
+    for round in 0..=ROUNDS {
+        let fsync = ["always", "interval", "never"][(round % 3) as usize];
+        let gateway = start(&log, &[&format!("--persistence.fsync={fsync}")]);
+        let scraped = scrape(&gateway);
+        for (job, (state, unanswered)) in &mut groups {
+            let seen = scraped.get(job);
+            if state.matches(seen) {
+                continue;
+            }
+            // The unanswered change was applied (its time is somewhere after the last one).
+            let window = (state.pushed.map_or(0.0, |p| p.0), unix_seconds());
+            let landed = unanswered.as_ref().map(|c| applied(state, c, window));
+            assert!(
+                landed.as_ref().is_some_and(|s| s.matches(seen)),
+                "seed {seed} round {round}: {job} is {seen:?}, acknowledged {state:?}, \
+                 unanswered {unanswered:?}"
+            );
+            *state = landed.unwrap();
+            state.pushed = seen.map(|s| (s.push_time, s.push_time));
+        }
+        for (job, group) in &scraped {
+            assert!(
+                groups.contains_key(job),
+                "seed {seed}: {job} was never pushed: {group:?}"
+            );
+        }
+        for (_, unanswered) in groups.values_mut() {
+            *unanswered = None;
+        }
+        if round == ROUNDS {
+            break;
+        }
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|id| {
+                let (port, stop, seed) = (gateway.port, stop.clone(), rng.next());
+                thread::spawn(move || writer(port, id, seed, &stop))
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(50 + rng.next() % 400));
+        let mut gateway = gateway;
+        gateway.signal(libc::SIGKILL);
+        gateway.child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            for (job, change, answered) in writer.join().expect("a writer") {
+                let (state, unanswered) = groups
+                    .entry(job)
+                    .or_insert_with(|| (GroupState::empty(), None));
+                match answered {
+                    Some(window) => {
+                        acknowledged += 1;
+                        *state = applied(state, &change, window);
+                    }
+                    None => *unanswered = Some(change),
+                }
+            }
+        }
+    }
+    assert!(
+        acknowledged >= ROUNDS,
+        "only {acknowledged} changes were acknowledged"
+    );
+    eprintln!(
+        "{acknowledged} acknowledged changes to {} groups, log {} bytes",
+        groups.len(),
+        std::fs::metadata(&log).unwrap().len()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

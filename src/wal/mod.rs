@@ -44,9 +44,12 @@ pub const COMPACT_MIN_BYTES: u64 = 16 << 20;
 /// Bytes of compacted log written per tick (once a second), so that compaction never holds
 /// the loop for long: a rewrite of `N` bytes takes about `N / COMPACT_BYTES_PER_TICK` seconds.
 pub const COMPACT_BYTES_PER_TICK: usize = 4 << 20;
-/// Log bytes replayed per loop turn at start-up, so that the loop keeps answering (`/-/healthy`,
-/// and 503 for the rest) while a large log replays.
+/// Log bytes replayed per loop turn at start-up at most, so that the loop keeps answering
+/// (`/-/healthy`, and 503 for the rest) while a large log replays.
 pub const REPLAY_BYTES_PER_TURN: u64 = 4 << 20;
+/// Time spent replaying per loop turn at most (checked after each record): with slow records
+/// (large pushes to parse), fewer bytes.
+pub const REPLAY_TIME_PER_TURN: Duration = Duration::from_millis(10);
 /// A commit buffer grown above this by a large push is given back afterwards.
 const PENDING_KEEP_BYTES: usize = 1 << 20;
 
@@ -65,6 +68,7 @@ pub struct WalOptions {
     pub compact_min_bytes: u64,
     pub compact_bytes_per_tick: usize,
     pub replay_bytes_per_turn: u64,
+    pub replay_time_per_turn: Duration,
 }
 
 impl WalOptions {
@@ -76,6 +80,7 @@ impl WalOptions {
             compact_min_bytes: COMPACT_MIN_BYTES,
             compact_bytes_per_tick: COMPACT_BYTES_PER_TICK,
             replay_bytes_per_turn: REPLAY_BYTES_PER_TURN,
+            replay_time_per_turn: REPLAY_TIME_PER_TURN,
         }
     }
 }

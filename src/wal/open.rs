@@ -16,7 +16,7 @@ use super::{COMPACT_SUFFIX, LOCK_SUFFIX};
 use crate::log;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Read size while replaying.
 const REPLAY_BUFFER_BYTES: usize = 1 << 20;
@@ -88,7 +88,8 @@ impl Wal {
 
 impl Replay {
     /// Hands records to `apply`, in order with the offset each starts at, until about
-    /// `replay_bytes_per_turn` of the log were read; true once every record was handed over.
+    /// `replay_bytes_per_turn` of the log were read or `replay_time_per_turn` has passed
+    /// (at least one record); true once every record was handed over.
     /// A record whose payload cannot be decoded is handed over as the error; the records after
     /// it still follow.
     pub fn step(
@@ -99,7 +100,9 @@ impl Replay {
             .frames
             .offset()
             .saturating_add(self.options.replay_bytes_per_turn);
-        while !self.done && self.frames.offset() < stop_at {
+        let started = Instant::now();
+        // At least one record per step, so that replay always moves on.
+        while !self.done {
             match self.frames.next_frame()? {
                 Next::Frame(frame) => {
                     self.records += 1;
@@ -110,6 +113,11 @@ impl Replay {
                     self.damage = Some((offset, damage));
                     self.done = true;
                 }
+            }
+            if self.frames.offset() >= stop_at
+                || started.elapsed() >= self.options.replay_time_per_turn
+            {
+                break;
             }
         }
         Ok(self.done)

@@ -176,6 +176,17 @@ pub mod memory {
             self.0.borrow_mut().files.insert(path.into(), file);
         }
 
+        /// The files as they are now, apart from this file system: what a process killed at
+        /// this moment leaves behind.
+        pub fn crash_copy(&self) -> Memory {
+            let copy = Memory::default();
+            for (path, bytes) in &self.0.borrow().files {
+                let bytes = Rc::new(RefCell::new(bytes.borrow().clone()));
+                copy.0.borrow_mut().files.insert(path.clone(), bytes);
+            }
+            copy
+        }
+
         pub fn paths(&self) -> Vec<String> {
             let state = self.0.borrow();
             state

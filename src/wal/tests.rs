@@ -142,6 +142,7 @@ fn replay_hands_records_over_a_budget_at_a_time() {
     let mut opts = options(FsyncPolicy::Never);
     // Records are 25 bytes: a step ends with the record that reaches 30 bytes.
     opts.replay_bytes_per_turn = 30;
+    opts.replay_time_per_turn = Duration::MAX;
     let mut replay = Wal::open(Box::new(disk.clone()), Path::new(PATH), opts).unwrap();
     assert_eq!(replay.progress(), (12, 137));
     let mut steps = Vec::new();
