@@ -54,6 +54,18 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// (year, month 1..=12, day 1..=31) → days since 1970-01-01: the inverse of
+/// [`civil_from_days`], after Howard Hinnant's `days_from_civil`.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_from_march = i64::from((month + 9) % 12);
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +79,17 @@ mod tests {
             minute: mi,
             second: s,
             millisecond: ms,
+        }
+    }
+
+    #[test]
+    fn days_from_civil_inverts_civil_from_days() {
+        for days in (-800_000..800_000)
+            .step_by(997)
+            .chain([-719_468, -1, 0, 1, 11_016, 47_541])
+        {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
         }
     }
 

@@ -81,6 +81,9 @@ pub struct Config {
     pub persistence_fsync: FsyncPolicy,
     pub disable_consistency_check: bool,
     pub enable_utf8_names: bool,
+    /// Our addition (`--push.group-ttl`): a group whose last successful push is this old is
+    /// deleted. Zero, the default, keeps groups until they are deleted, as upstream does.
+    pub group_ttl: Duration,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
 }
@@ -102,6 +105,7 @@ impl Default for Config {
             persistence_fsync: FsyncPolicy::Interval,
             disable_consistency_check: false,
             enable_utf8_names: false,
+            group_ttl: Duration::ZERO,
             log_level: LogLevel::Info,
             log_format: LogFormat::Logfmt,
         }
@@ -140,6 +144,8 @@ pub enum ConfigError {
     UnrecognizedLogFormat(String),
     /// `unrecognized fsync policy sometimes`.
     UnrecognizedFsyncPolicy(String),
+    /// `negative group TTL -5m`: a time to live cannot be negative.
+    NegativeGroupTtl(String),
     /// `invalid URL: parse ":bad": missing protocol scheme`.
     InvalidUrl(String),
     /// A value that is not UTF-8 (Go would take the bytes; our configuration holds text).
@@ -166,6 +172,7 @@ impl fmt::Display for ConfigError {
             ConfigError::UnrecognizedFsyncPolicy(policy) => {
                 write!(f, "unrecognized fsync policy {policy}")
             }
+            ConfigError::NegativeGroupTtl(ttl) => write!(f, "negative group TTL {ttl}"),
             ConfigError::InvalidUrl(error) => write!(f, "invalid URL: {error}"),
             ConfigError::NotUtf8(name) => {
                 write!(f, "invalid UTF-8 in argument for flag '--{name}'")
@@ -385,6 +392,13 @@ fn apply(
                 _ => return Err(ConfigError::UnrecognizedFsyncPolicy(lossy(value))),
             }
         }
+        Valued::GroupTtl => {
+            let nanos = duration::parse(value.as_bytes()).map_err(ConfigError::InvalidDuration)?;
+            if nanos < 0 {
+                return Err(ConfigError::NegativeGroupTtl(lossy(value)));
+            }
+            config.group_ttl = Duration::from_nanos(nanos.unsigned_abs());
+        }
         Valued::LogLevel => {
             config.log_level = match value.as_bytes() {
                 b"debug" => LogLevel::Debug,
@@ -403,6 +417,11 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// A flag's duration as Go prints it (`5m0s`, `0s`).
+fn go_duration(d: Duration) -> String {
+    duration::format(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 fn lossy(value: &OsStr) -> String {
@@ -441,10 +460,9 @@ impl Config {
                 Valued::ExternalUrl => self.external_url.clone(),
                 Valued::RoutePrefix => self.route_prefix.clone(),
                 Valued::PersistenceFile => self.persistence_file.clone(),
-                Valued::PersistenceInterval => duration::format(
-                    i64::try_from(self.persistence_interval.as_nanos()).unwrap_or(i64::MAX),
-                ),
+                Valued::PersistenceInterval => go_duration(self.persistence_interval),
                 Valued::PersistenceFsync => self.persistence_fsync.name().to_string(),
+                Valued::GroupTtl => go_duration(self.group_ttl),
                 Valued::LogLevel => match self.log_level {
                     LogLevel::Debug => "debug",
                     LogLevel::Info => "info",
@@ -509,6 +527,7 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Logfmt);
         assert!(!config.systemd_socket && !config.enable_lifecycle && !config.enable_admin_api);
         assert!(!config.disable_consistency_check && !config.enable_utf8_names);
+        assert!(config.group_ttl.is_zero(), "expiry is off by default");
         assert_eq!(
             (
                 config.external_url.as_str(),
@@ -537,6 +556,8 @@ mod tests {
             "--persistence.interval=1h30m",
             "--push.disable-consistency-check",
             "--push.enable-utf8-names",
+            "--push.group-ttl",
+            "36h",
             "--log.level",
             "debug",
             "--log.format=json",
@@ -551,6 +572,7 @@ mod tests {
         assert_eq!(config.route_prefix, "/r");
         assert_eq!(config.persistence_file, "/var/lib/pg.data");
         assert_eq!(config.persistence_interval, Duration::from_secs(5400));
+        assert_eq!(config.group_ttl, Duration::from_secs(36 * 3600));
         assert_eq!(config.log_level, LogLevel::Debug);
         assert_eq!(config.log_format, LogFormat::Json);
     }
@@ -597,6 +619,16 @@ mod tests {
                 &["--persistence.fsync=never", "--persistence.fsync=interval"],
                 |c| c.persistence_fsync == FsyncPolicy::Interval,
             ),
+            (&["--push.group-ttl=0"], |c| c.group_ttl.is_zero()),
+            (&["--push.group-ttl=1h", "--push.group-ttl=0s"], |c| {
+                c.group_ttl.is_zero()
+            }),
+            (&["--push.group-ttl=1.5s"], |c| {
+                c.group_ttl == Duration::from_millis(1500)
+            }),
+            (&["--push.group-ttl=2h45m"], |c| {
+                c.group_ttl == Duration::from_secs(9900)
+            }),
         ];
         for (args, check) in cases {
             assert!(check(&run(args)), "args {args:?}");
@@ -658,6 +690,15 @@ mod tests {
             (
                 &["--persistence.interval=1e3"],
                 r#"time: unknown unit "e" in duration "1e3""#,
+            ),
+            (&["--push.group-ttl=-5m"], "negative group TTL -5m"),
+            (
+                &["--push.group-ttl=1d"],
+                r#"time: unknown unit "d" in duration "1d""#,
+            ),
+            (
+                &["--push.group-ttl", "-1s"],
+                "expected argument for flag '--push.group-ttl'",
             ),
             (&["--log.level=trace"], "unrecognized log level trace"),
             (&["--log.level=INFO"], "unrecognized log level INFO"),
@@ -770,6 +811,7 @@ mod tests {
             ("persistence.interval", "5m0s"),
             ("push.disable-consistency-check", "false"),
             ("push.enable-utf8-names", "false"),
+            ("push.group-ttl", "0s"),
             ("web.config.file", ""),
             ("web.enable-admin-api", "false"),
             ("web.enable-lifecycle", "false"),
@@ -786,6 +828,7 @@ mod tests {
             "--web.listen-address=:1",
             "--web.listen-address=:2",
             "--persistence.interval=90m",
+            "--push.group-ttl=1h",
             "--log.level=warn",
             "--log.format=json",
             "--web.enable-admin-api",
@@ -799,6 +842,7 @@ mod tests {
         };
         assert_eq!(value("web.listen-address"), Some(":1,:2"));
         assert_eq!(value("persistence.interval"), Some("1h30m0s"));
+        assert_eq!(value("push.group-ttl"), Some("1h0m0s"));
         assert_eq!(value("log.level"), Some("warn"));
         assert_eq!(value("log.format"), Some("json"));
         assert_eq!(value("web.enable-admin-api"), Some("true"));

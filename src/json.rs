@@ -82,6 +82,13 @@ impl JsonWriter {
         self.after_value = true;
     }
 
+    /// An unsigned integer as a JSON number.
+    pub fn uint(&mut self, n: u64) {
+        self.separate();
+        self.out.extend_from_slice(n.to_string().as_bytes());
+        self.after_value = true;
+    }
+
     /// An unsigned integer as a decimal string (`"10000000"`, never exponent form).
     pub fn uint_string(&mut self, n: u64) {
         self.string(&n.to_string());

@@ -28,6 +28,9 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Pending response bytes above which a connection's further pipelined requests wait.
 pub const PENDING_OUTPUT_BYTES_MAX: usize = 4 << 20;
+/// Most groups one tick deletes for `--push.group-ttl`; more groups due at once (pushed
+/// together) go over the next ticks, so that serving never waits long for them.
+pub const EXPIRED_GROUPS_PER_TICK_MAX: usize = 10_000;
 
 /// Largest record of the persistence log (kind and payload). A push record holds a body of at
 /// most `BODY_BYTES_MAX` plus its grouping key (at most a request head); a compacted record holds

@@ -1,6 +1,7 @@
 //! The server's own metrics (spec §8.8): `pushgateway_build_info`, the `pushgateway_http_*`
-//! families and `process_*`. No `go_*` families (spec §17 R10). They are gathered fresh for
-//! every scrape and merged with the pushed families by the store.
+//! families and `process_*`, and ours with `--push.group-ttl`, `pushgateway_groups_expired_total`.
+//! No `go_*` families (spec §17 R10). They are gathered fresh for every scrape and merged with
+//! the pushed families by the store.
 
 use crate::model::{Family, Label, Metric, MetricType, Quantile, Summary, Value};
 use crate::store::OwnFamily;
@@ -12,8 +13,21 @@ const BUILD_INFO: &str = "pushgateway_build_info";
 const REQUESTS: &str = "pushgateway_http_requests_total";
 const PUSH_DURATION: &str = "pushgateway_http_push_duration_seconds";
 const PUSH_SIZE: &str = "pushgateway_http_push_size_bytes";
+const GROUPS_EXPIRED: &str = "pushgateway_groups_expired_total";
 
-/// Every own family with its type and HELP, as upstream defines them.
+/// The own families the store checks pushes against: without expiry, exactly upstream's, so
+/// that a pushed family named like ours is treated as it was before the flag existed.
+pub fn own_families(expiry: bool) -> &'static [OwnFamily] {
+    let upstream = OWN_FAMILIES.len() - 1;
+    if expiry {
+        OWN_FAMILIES
+    } else {
+        &OWN_FAMILIES[..upstream]
+    }
+}
+
+/// Every own family with its type and HELP, upstream's as upstream defines them (sorted by
+/// name), then ours, which exists only with `--push.group-ttl` (see [`own_families`]).
 pub static OWN_FAMILIES: &[OwnFamily] = &[
     OwnFamily { name: "process_cpu_seconds_total", mtype: MetricType::Counter, help: "Total user and system CPU time spent in seconds." },
     OwnFamily { name: "process_max_fds", mtype: MetricType::Gauge, help: "Maximum number of open file descriptors." },
@@ -32,6 +46,7 @@ pub static OWN_FAMILIES: &[OwnFamily] = &[
     OwnFamily { name: PUSH_DURATION, mtype: MetricType::Summary, help: "HTTP request duration for pushes to the Pushgateway." },
     OwnFamily { name: PUSH_SIZE, mtype: MetricType::Summary, help: "HTTP request size for pushes to the Pushgateway." },
     OwnFamily { name: REQUESTS, mtype: MetricType::Counter, help: "Total HTTP requests processed by the Pushgateway, excluding scrapes." },
+    OwnFamily { name: GROUPS_EXPIRED, mtype: MetricType::Counter, help: "Total groups deleted because their last successful push was older than --push.group-ttl." },
 ];
 
 /// client_golang's default summary objectives for the push summaries: 0.1, 0.5 and 0.9.
@@ -99,6 +114,8 @@ pub struct OwnMetrics {
     /// method → summary, for `put` and `post`.
     push_duration: BTreeMap<&'static str, WindowSummary>,
     push_size: BTreeMap<&'static str, WindowSummary>,
+    /// Groups expired, counted only with `--push.group-ttl` (else the family is left out).
+    groups_expired: Option<u64>,
 }
 
 /// Values from outside this module that go into the own families.
@@ -108,6 +125,20 @@ pub struct Gathered<'a> {
 }
 
 impl OwnMetrics {
+    /// `expiry`: `--push.group-ttl` is on, so `pushgateway_groups_expired_total` is exposed.
+    pub fn new(expiry: bool) -> OwnMetrics {
+        OwnMetrics {
+            groups_expired: expiry.then_some(0),
+            ..OwnMetrics::default()
+        }
+    }
+
+    pub fn count_expired(&mut self, groups: usize) {
+        if let Some(total) = &mut self.groups_expired {
+            *total += groups as u64;
+        }
+    }
+
     pub fn count_request(&mut self, code: u16, handler: &'static str, method: &'static str) {
         *self.requests.entry((code, handler, method)).or_default() += 1;
     }
@@ -150,6 +181,10 @@ impl OwnMetrics {
             })
             .collect();
         families.push(family(REQUESTS, requests));
+        if let Some(total) = self.groups_expired {
+            let series = vec![metric(Vec::new(), Value::Simple(total as f64))];
+            families.push(family(GROUPS_EXPIRED, series));
+        }
         for (name, summaries) in [
             (PUSH_DURATION, &mut self.push_duration),
             (PUSH_SIZE, &mut self.push_size),
@@ -257,10 +292,46 @@ mod tests {
 
     #[test]
     fn own_families_are_sorted_and_unique() {
-        let names: Vec<&str> = OWN_FAMILIES.iter().map(|o| o.name).collect();
+        let names: Vec<&str> = own_families(false).iter().map(|o| o.name).collect();
         let mut sorted = names.clone();
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(names, sorted);
+        assert!(!names.contains(&GROUPS_EXPIRED));
+        let with_expiry: Vec<&str> = own_families(true).iter().map(|o| o.name).collect();
+        assert_eq!(with_expiry[..names.len()], names[..]);
+        assert_eq!(with_expiry[names.len()..], [GROUPS_EXPIRED]);
+    }
+
+    #[test]
+    fn groups_expired_is_gathered_only_with_expiry() {
+        let process = crate::process::ProcessStats::default();
+        let gathered = Gathered {
+            build_labels: &[],
+            process: &process,
+        };
+        let names = |own: &mut OwnMetrics| -> Vec<String> {
+            own.gather(&gathered)
+                .into_iter()
+                .map(|f| f.name.into_owned())
+                .collect()
+        };
+        let mut off = OwnMetrics::new(false);
+        off.count_expired(3);
+        assert!(!names(&mut off).iter().any(|n| n == GROUPS_EXPIRED));
+
+        let mut on = OwnMetrics::new(true);
+        let expired = |own: &mut OwnMetrics| {
+            let families = own.gather(&gathered);
+            let family = families.iter().find(|f| f.name == GROUPS_EXPIRED);
+            match family.map(|f| &f.metrics[..]) {
+                Some([m]) if m.labels.is_empty() => m.value.clone(),
+                other => panic!("one unlabelled series expected, got {other:?}"),
+            }
+        };
+        assert!(matches!(expired(&mut on), Value::Simple(v) if v == 0.0));
+        on.count_expired(2);
+        on.count_expired(1);
+        assert!(matches!(expired(&mut on), Value::Simple(v) if v == 3.0));
     }
 }

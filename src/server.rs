@@ -5,6 +5,7 @@ use crate::handlers::App;
 use crate::limits::Limits;
 use crate::reactor::Server;
 use crate::router::compute_route_prefix;
+use crate::time_zone::Zone;
 use crate::{build_info, log};
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ pub fn run(config: Config) -> ExitCode {
     let listen_addresses = config.listen_addresses.clone();
     let persistence = !config.persistence_file.is_empty();
     let mut app = App::new(config, &prefix, build_labels());
+    app.set_zone(Zone::local());
     // Before listening: a log that is locked by another process or of an unknown version
     // stops the start-up. The loop then replays it while `/-/ready` says 503.
     if persistence {

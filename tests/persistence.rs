@@ -4,198 +4,25 @@
 //! `/-/healthy` while its log replays; a log it must not touch stops the start-up. Every wait
 //! is bounded; every process is stopped by its PID.
 
+mod gateway_support;
+
+use gateway_support::{run_to_exit, scratch, Client, Gateway, WAIT};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-struct Gateway {
-    child: Child,
-    port: u16,
+fn flags(log: &Path, more: &[&str]) -> Vec<String> {
+    let mut flags = vec![format!("--persistence.file={}", log.display())];
+    flags.extend(more.iter().map(|f| f.to_string()));
+    flags
 }
 
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(log: &Path, flags: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pushgateway"));
-    command
-        .arg("--web.listen-address=127.0.0.1:0")
-        .arg(format!("--persistence.file={}", log.display()))
-        .args(flags)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Starts the binary on a free loopback port and waits for it to say where it listens; the
-/// log may still be replaying.
-fn spawn(log: &Path, flags: &[&str]) -> Gateway {
-    let child = command(log, flags)
-        .spawn()
-        .expect("start the pushgateway binary");
-    // Owned by a Gateway at once, so that a failed start still stops the process.
-    let mut gateway = Gateway { child, port: 0 };
-    let stderr = gateway.child.stderr.take().expect("stderr is piped");
-    let (lines, seen) = mpsc::channel();
-    // Drains stderr for the child's whole life, so that it never blocks on a full pipe.
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    loop {
-        let line = seen
-            .recv_timeout(WAIT)
-            .expect("the server logs its address");
-        if let Some(address) = line.split(" address=").nth(1) {
-            let port = address.rsplit(':').next().and_then(|p| p.parse().ok());
-            gateway.port = port.expect("a port in the listening line");
-            return gateway;
-        }
-    }
-}
-
-/// Starts the binary and waits until its log is replayed (`/-/ready` answers 200).
-fn start(log: &Path, flags: &[&str]) -> Gateway {
-    let gateway = spawn(log, flags);
-    let deadline = Instant::now() + WAIT;
-    while gateway.request("GET", "/-/ready", "").0 != 200 {
-        assert!(Instant::now() < deadline, "the server never got ready");
-        thread::sleep(Duration::from_millis(5));
-    }
-    gateway
-}
-
-/// Runs the binary to its exit (bounded) and returns the exit code and what it logged.
-fn run_to_exit(log: &Path) -> (Option<i32>, String) {
-    let mut child = command(log, &[])
-        .spawn()
-        .expect("start the pushgateway binary");
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not exit");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code(), stderr)
-}
-
-impl Gateway {
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut client = Client::connect(self.port).expect("connect");
-        client
-            .send(method, path, body, true)
-            .expect("a whole reply")
-    }
-
-    /// The exposition's lines of group `job`, bookkeeping times included.
-    fn lines_of(&self, job: &str) -> Vec<String> {
-        let (status, text) = self.request("GET", "/metrics", "");
-        assert_eq!(status, 200);
-        let label = format!("job=\"{job}\"");
-        text.lines()
-            .filter(|l| l.contains(&label))
-            .map(str::to_string)
-            .collect()
-    }
-
-    fn signal(&mut self, signal: libc::c_int) {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
-        // SAFETY: kill(2) only sends a signal to the process we started; no memory is shared.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    }
-}
-
-/// A keep-alive HTTP/1.1 client that reads `Content-Length` replies.
-struct Client {
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(port: u16) -> std::io::Result<Client> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(WAIT))?;
-        Ok(Client {
-            reader: BufReader::new(stream),
-        })
-    }
-
-    fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: &str,
-        close: bool,
-    ) -> std::io::Result<(u16, String)> {
-        let connection = if close { "close" } else { "keep-alive" };
-        write!(
-            self.reader.get_mut(),
-            "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: {connection}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut status_line = String::new();
-        if self.reader.read_line(&mut status_line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let status = status_line
-            .get(9..12)
-            .and_then(|s| s.parse().ok())
-            .ok_or(std::io::ErrorKind::InvalidData)?;
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value
-                        .trim()
-                        .parse()
-                        .map_err(|_| std::io::ErrorKind::InvalidData)?;
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
-    }
-}
-
-/// A fresh directory for one test's log.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pgrs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
+/// Starts the binary on `log` and waits until the log is replayed.
+fn start(log: &Path, more: &[&str]) -> Gateway {
+    gateway_support::start(&flags(log, more))
 }
 
 #[test]
@@ -248,7 +75,7 @@ fn a_log_of_an_unknown_version_stops_the_start_untouched() {
     let mut future = b"\x89PGWAL\r\n\x02\x00\x00\x00".to_vec();
     future.extend_from_slice(b"records of a newer format");
     std::fs::write(&log, &future).unwrap();
-    let (code, stderr) = run_to_exit(&log);
+    let (code, stderr) = run_to_exit(&flags(&log, &[]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
@@ -266,7 +93,7 @@ fn a_second_server_on_the_same_log_is_refused() {
     let log = dir.join("log");
     let first = start(&log, &[]);
     assert_eq!(first.request("PUT", "/metrics/job/one", "o 1\n").0, 200);
-    let (code, stderr) = run_to_exit(&log);
+    let (code, stderr) = run_to_exit(&flags(&log, &[]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("log.lock is locked: another pushgateway is using this persistence file"),
@@ -291,7 +118,7 @@ fn healthy_answers_while_a_large_log_replays_and_ready_waits_for_it() {
     }
     drop(gateway);
 
-    let restarted = spawn(&log, &[]);
+    let restarted = gateway_support::spawn(&flags(&log, &[]));
     let mut client = Client::connect(restarted.port).unwrap();
     let healthy = client.send("GET", "/-/healthy", "", false).unwrap();
     let ready = client.send("GET", "/-/ready", "", false).unwrap();

@@ -34,6 +34,7 @@ pub(super) enum Valued {
     PersistenceFile,
     PersistenceInterval,
     PersistenceFsync,
+    GroupTtl,
     LogLevel,
     LogFormat,
 }
@@ -195,6 +196,14 @@ pub(super) const FLAGS: &[FlagSpec] = &[
         "push.enable-utf8-names",
         "Allow UTF-8 characters in metric and label names.",
     ),
+    // Ours, not upstream's: opt-in group expiry (README, "Group expiry").
+    valued(
+        Valued::GroupTtl,
+        "push.group-ttl",
+        "0s",
+        "Delete a group once its last successful push is this old (a group that never had one: \
+         its creation). 0 keeps groups until they are deleted, as upstream does.",
+    ),
     valued(
         Valued::LogLevel,
         "log.level",
@@ -233,6 +242,6 @@ mod tests {
                 assert_ne!(a.name, b.name);
             }
         }
-        assert_eq!(FLAGS.len(), 19);
+        assert_eq!(FLAGS.len(), 20);
     }
 }

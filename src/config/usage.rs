@@ -242,6 +242,10 @@ Flags:
       --[no-]push.enable-utf8-names  
                                  Allow UTF-8 characters in metric and label
                                  names.
+      --push.group-ttl=0s        Delete a group once its last successful push
+                                 is this old (a group that never had one:
+                                 its creation). 0 keeps groups until they are
+                                 deleted, as upstream does.
       --log.level=info           Only log messages with the given severity or
                                  above. One of: [debug, info, warn, error]
       --log.format=logfmt        Output format of log messages. One of: [logfmt,

@@ -25,14 +25,23 @@
 //! follow the instant are copied from the old log behind the snapshot. A wipe abandons a
 //! running compaction (the next one, of an empty store, is quick).
 //!
+//! With `--push.group-ttl`, the db also keeps the expiry timers ([`crate::expiry`]): every
+//! change that can create a group gives it a timer, and an expiry is a delete like any other,
+//! logged as a delete record. Replay therefore needs no clock and no TTL: it repeats the deletes
+//! where they happened, and a group pushed again after its expiry is pushed again on replay.
+//!
 //! Must never: change the store without logging the change, or log a change the store did not
 //! make.
 
 mod encode;
 #[cfg(test)]
+mod expiry_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::clock::Timestamp;
+use crate::config::LogLevel;
+use crate::expiry::Timers;
 use crate::grouping::GroupingKey;
 use crate::log;
 use crate::model::Family;
@@ -45,7 +54,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The changes of the store and, with `--persistence.file`, their log.
 pub struct Db {
@@ -54,6 +63,8 @@ pub struct Db {
     replay: Option<Replay>,
     /// Records appended so far: a change that moves it waits for the commit.
     appended: u64,
+    /// With `--push.group-ttl`: when each group expires.
+    expiry: Option<Timers>,
 }
 
 /// Whether changes can be made now.
@@ -99,6 +110,7 @@ impl Db {
             log: None,
             replay: None,
             appended: 0,
+            expiry: None,
         }
     }
 
@@ -108,6 +120,7 @@ impl Db {
             log: None,
             replay: Some(Wal::open(storage, path, options)?),
             appended: 0,
+            expiry: None,
         })
     }
 
@@ -199,6 +212,7 @@ impl Db {
             (Ok(()), false) => {}
             (Err(_), _) => self.log_failure(store, key, time),
         }
+        self.track(store, key);
         result
     }
 
@@ -225,6 +239,7 @@ impl Db {
         self.before_change(store, Some(key));
         let rejection = store.reject(key, problems, time);
         self.log_failure(store, key, time);
+        self.track(store, key);
         rejection
     }
 
@@ -247,7 +262,47 @@ impl Db {
             log.snapshot = None;
             self.append(&Record::Wipe);
         }
+        if let Some(timers) = &mut self.expiry {
+            timers.clear();
+        }
         store.wipe();
+    }
+
+    /// Turns group expiry on (`--push.group-ttl`), for every group in the store and every one
+    /// created from now on. Groups already past their deadline go at the next [`Db::expire`].
+    pub fn enable_expiry(&mut self, ttl: Duration, store: &Store) {
+        let mut timers = Timers::new(ttl);
+        for group in store.groups_sorted() {
+            timers.track(group);
+        }
+        self.expiry = Some(timers);
+    }
+
+    /// Deletes (and logs the delete of) up to `max` groups whose deadline is at or before `now`;
+    /// returns how many.
+    pub fn expire(&mut self, store: &mut Store, now: Timestamp, max: usize) -> usize {
+        let Some(timers) = &mut self.expiry else {
+            return 0;
+        };
+        // Nothing expires while the log replays: the store is not yet the log's.
+        if self.replay.is_some() {
+            return 0;
+        }
+        let due = timers.due(store, now, max);
+        for key in &due {
+            if log::enabled(LogLevel::Debug) {
+                log::debug("group expired", &[("group", &describe(key))]);
+            }
+            self.delete(store, key);
+        }
+        due.len()
+    }
+
+    /// After a change that may have created the group: its expiry timer.
+    fn track(&mut self, store: &Store, key: &GroupingKey) {
+        if let (Some(timers), Some(group)) = (&mut self.expiry, store.group(key)) {
+            timers.track(group);
+        }
     }
 
     /// The group-commit point, once per loop turn before any reply is written: writes the

@@ -24,7 +24,7 @@ fn open_with(disk: &Memory, options: WalOptions) -> (Db, Store) {
     (db, store)
 }
 
-fn open(disk: &Memory) -> (Db, Store) {
+pub(super) fn open(disk: &Memory) -> (Db, Store) {
     open_with(disk, options())
 }
 
@@ -33,7 +33,7 @@ fn open(disk: &Memory) -> (Db, Store) {
 /// Every group's families with their stamps and their protobuf encoding. A series' `pb_value`
 /// is compared through that encoding: after compaction (which writes protobuf) a series pushed
 /// as text carries the encoding of its value, which is the same bytes.
-fn state(store: &Store) -> Vec<String> {
+pub(super) fn state(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for group in store.groups_sorted() {
         for (name, stored) in &group.families {
@@ -51,7 +51,7 @@ fn state(store: &Store) -> Vec<String> {
     out
 }
 
-fn push(
+pub(super) fn push(
     db: &mut Db,
     store: &mut Store,
     k: &GroupingKey,
@@ -88,7 +88,7 @@ fn push_with(
     )
 }
 
-const BODIES: &[&str] = &[
+pub(super) const BODIES: &[&str] = &[
     "# TYPE m counter\nm 1\n",
     "# TYPE m gauge\nm{x=\"y\"} 2.5\n",
     "m 3\nother 4\n",

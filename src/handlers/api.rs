@@ -9,8 +9,10 @@ use crate::build_info;
 use crate::http::{Body, Response};
 use crate::json::{sorted_map, JsonWriter};
 use crate::model::{Count, Metric, Value};
+use crate::native_histogram::{self, BucketCount, Native};
 use crate::store::{Group, StoredFamily};
 use crate::time_format::rfc3339_nano;
+use crate::time_zone::Zone;
 
 const JSON_CONTENT_TYPE: &str = "application/json";
 
@@ -36,7 +38,7 @@ impl App {
         w.key("flags");
         w.string_map(self.config.flag_map());
         w.key("start_time");
-        w.string(&rfc3339_nano(self.start_time));
+        w.string(&rfc3339_nano(self.start_time, &self.zone));
         w.end_object();
         json_response(w)
     }
@@ -47,7 +49,7 @@ impl App {
         w.begin_array();
         // Upstream's order is its hash map's; ours is the UI's, so repeated calls agree.
         for group in self.store.groups_sorted() {
-            write_group(&mut w, group);
+            write_group(&mut w, group, &self.zone);
         }
         w.end_array();
         json_response(w)
@@ -77,7 +79,7 @@ enum GroupEntry<'a> {
     Family(&'a StoredFamily),
 }
 
-fn write_group(w: &mut JsonWriter, group: &Group) {
+fn write_group(w: &mut JsonWriter, group: &Group, zone: &Zone) {
     let mut entries: Vec<(&str, GroupEntry<'_>)> = vec![
         ("labels", GroupEntry::Labels),
         ("last_push_successful", GroupEntry::LastPushSuccessful),
@@ -94,18 +96,18 @@ fn write_group(w: &mut JsonWriter, group: &Group) {
         match entry {
             GroupEntry::Labels => w.string_map(group.key.labels().to_vec()),
             GroupEntry::LastPushSuccessful => w.bool(group.last_push_successful()),
-            GroupEntry::Family(stored) => write_family(w, stored),
+            GroupEntry::Family(stored) => write_family(w, stored, zone),
         }
     }
     w.end_object();
 }
 
 /// A struct upstream, so its keys keep this order; `help` is omitted when empty.
-fn write_family(w: &mut JsonWriter, stored: &StoredFamily) {
+fn write_family(w: &mut JsonWriter, stored: &StoredFamily, zone: &Zone) {
     let family = &stored.family;
     w.begin_object();
     w.key("time_stamp");
-    w.string(&rfc3339_nano(stored.stamp));
+    w.string(&rfc3339_nano(stored.stamp, zone));
     w.key("type");
     w.string(family.mtype.upper_name());
     if let Some(help) = family.help.as_deref().filter(|h| !h.is_empty()) {
@@ -156,6 +158,15 @@ fn write_metric(w: &mut JsonWriter, metric: &Metric<'_>) {
             w.float_string(s.sum);
         }
         Value::Histogram(h) => {
+            if let Some(native) = metric
+                .pb_value
+                .as_deref()
+                .and_then(native_histogram::decode)
+            {
+                write_native_histogram(w, &native, h.sum, labels());
+                w.end_object();
+                return;
+            }
             w.key("buckets");
             w.string_map(
                 h.buckets
@@ -172,6 +183,40 @@ fn write_metric(w: &mut JsonWriter, metric: &Metric<'_>) {
         }
     }
     w.end_object();
+}
+
+/// A native histogram (upstream 1.8+): `buckets` is an array of
+/// `[rule, "lower", "upper", "count"]`, and `count` the integer or float sample count.
+fn write_native_histogram(
+    w: &mut JsonWriter,
+    native: &Native,
+    sum: f64,
+    labels: Vec<(&str, &str)>,
+) {
+    w.key("buckets");
+    w.begin_array();
+    for bucket in native.api_buckets() {
+        w.begin_array();
+        w.uint(u64::from(bucket.rule));
+        w.float_string(bucket.lower);
+        w.float_string(bucket.upper);
+        write_bucket_count(w, bucket.count);
+        w.end_array();
+    }
+    w.end_array();
+    w.key("count");
+    write_bucket_count(w, native.count());
+    w.key("labels");
+    w.string_map(labels);
+    w.key("sum");
+    w.float_string(sum);
+}
+
+fn write_bucket_count(w: &mut JsonWriter, count: BucketCount) {
+    match count {
+        BucketCount::Int(n) => w.uint_string(n),
+        BucketCount::Float(f) => w.float_string(f),
+    }
 }
 
 fn go_float(v: f64) -> String {

@@ -15,10 +15,12 @@ use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::db::{Db, Status};
 use crate::http::{date, Method, Request, Response, Service};
+use crate::limits::EXPIRED_GROUPS_PER_TICK_MAX;
 use crate::log;
-use crate::own_metrics::{OwnMetrics, OWN_FAMILIES};
+use crate::own_metrics::{own_families, OwnMetrics};
 use crate::router::{compute_route_prefix, Endpoint, Routed, Router, RouterOptions};
 use crate::store::Store;
+use crate::time_zone::Zone;
 use crate::wal::{Disk, WalOptions};
 use std::io;
 use std::path::Path;
@@ -38,6 +40,9 @@ pub struct App {
     /// The external path prefix (spec §2.4): where the UI's links point, which may differ from
     /// where the routes live when a proxy rewrites paths.
     ext_prefix: String,
+    /// The zone of every time the API and the UI print: UTC until `set_zone` (upstream prints
+    /// its local zone).
+    zone: Zone,
     /// `Last-Modified` of the embedded files: the start time as an HTTP date.
     assets_modified: String,
     shutdown: bool,
@@ -59,23 +64,32 @@ impl App {
             telemetry_path: &config.telemetry_path,
             enable_admin_api: config.enable_admin_api,
         });
-        let store = Store::new(!config.disable_consistency_check, OWN_FAMILIES);
+        let expiry = !config.group_ttl.is_zero();
+        let store = Store::new(!config.disable_consistency_check, own_families(expiry));
         let start_time = Timestamp::now();
         let start_secs = u64::try_from(start_time.unix_nanos / 1_000_000_000).unwrap_or(0);
-        App {
+        let mut app = App {
             ext_prefix: compute_route_prefix("", &config.external_url_path),
             config,
             router,
             store,
             db: Db::in_memory(),
-            own: OwnMetrics::default(),
+            own: OwnMetrics::new(expiry),
             build_labels,
             start_time,
+            zone: Zone::utc(),
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
             fatal: None,
             commit_failure: None,
-        }
+        };
+        app.start_expiry();
+        app
+    }
+
+    /// The zone the API and the UI print times in (`Zone::local()` in the server).
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.zone = zone;
     }
 
     /// Opens `--persistence.file` (refusing a log that is locked or of an unknown version);
@@ -86,8 +100,23 @@ impl App {
             self.config.persistence_interval,
         );
         let path = Path::new(&self.config.persistence_file);
+        // Expiry starts again once the log is replayed (`background`).
         self.db = Db::open(Box::<Disk>::default(), path, options)?;
         Ok(())
+    }
+
+    /// With `--push.group-ttl`: timers for the groups in the store, and the groups already past
+    /// their deadline (left over from before a restart) deleted at once, before serving: in
+    /// the loop turn whose replay step finished the log.
+    fn start_expiry(&mut self) {
+        if self.config.group_ttl.is_zero() {
+            return;
+        }
+        self.db.enable_expiry(self.config.group_ttl, &self.store);
+        let expired = self
+            .db
+            .expire(&mut self.store, Timestamp::now(), usize::MAX);
+        self.own.count_expired(expired);
     }
 
     /// At a clean shutdown: the log's last commit and sync.
@@ -230,8 +259,15 @@ impl Service for App {
         if self.fatal.is_some() {
             return false;
         }
+        let replaying = matches!(self.db.status(), Status::Replaying { .. });
         match self.db.replay_step(&mut self.store) {
-            Ok(done) => !done,
+            Ok(false) => true,
+            Ok(true) => {
+                if replaying {
+                    self.start_expiry();
+                }
+                false
+            }
             Err(e) => {
                 self.fatal = Some(e);
                 false
@@ -240,6 +276,12 @@ impl Service for App {
     }
 
     fn tick(&mut self) {
+        let expired = self.db.expire(
+            &mut self.store,
+            Timestamp::now(),
+            EXPIRED_GROUPS_PER_TICK_MAX,
+        );
+        self.own.count_expired(expired);
         self.db.tick(&self.store, Instant::now());
     }
 

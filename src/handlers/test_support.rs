@@ -5,6 +5,9 @@ use super::App;
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::grouping::GroupingKey;
+use crate::model::Family;
+use crate::parse::names::NameScheme;
+use crate::parse::protobuf;
 use crate::parse::text::{self, TextOptions};
 
 /// 2025-04-09T10:02:27.716605811Z
@@ -36,6 +39,22 @@ pub fn push(app: &mut App, pairs: &[(&str, &str)], body: &str, unix_nanos: i64) 
         utf8_names: app.config.enable_utf8_names,
     };
     let families = text::parse(body.as_bytes(), opts).expect("test body parses");
+    push_families(app, pairs, families, unix_nanos);
+}
+
+/// A PUT of a delimited protobuf `body`; panics if it does not decode or the store refuses it.
+pub fn push_protobuf(app: &mut App, pairs: &[(&str, &str)], body: &[u8], unix_nanos: i64) {
+    let decoded = protobuf::parse(body, NameScheme { utf8: false }).expect("test body decodes");
+    assert!(decoded.problems.is_empty(), "{:?}", decoded.problems);
+    push_families(app, pairs, decoded.families, unix_nanos);
+}
+
+fn push_families(
+    app: &mut App,
+    pairs: &[(&str, &str)],
+    families: Vec<Family<'_>>,
+    unix_nanos: i64,
+) {
     app.store
         .push(
             &key(pairs),

@@ -59,11 +59,13 @@ impl App {
                 let opts = MetricsOptions {
                     admin_api: self.config.enable_admin_api,
                     utf8_names: self.config.enable_utf8_names,
+                    zone: &self.zone,
+                    group_ttl: Some(self.config.group_ttl).filter(|ttl| !ttl.is_zero()),
                 };
                 metrics_page::write_metrics_tab(&mut h, &self.store.groups_sorted(), &opts);
             }
             Tab::Status => {
-                let started = go_default(self.start_time);
+                let started = go_default(self.start_time, &self.zone);
                 let build = super::api::build_information();
                 let flags = self.config.flag_map();
                 let info = StatusInfo {
@@ -85,7 +87,9 @@ impl App {
         let utf8_names = self.config.enable_utf8_names;
         match group_path::parse_group_path(&path, utf8_names) {
             Ok(key) => match self.store.group(&key) {
-                Some(group) => html_response(200, metrics_page::group_body(group, utf8_names)),
+                Some(group) => {
+                    html_response(200, metrics_page::group_body(group, utf8_names, &self.zone))
+                }
                 None => replies::error(404, "this group does not exist (any more)"),
             },
             Err(e) => replies::error(400, &e.to_string()),

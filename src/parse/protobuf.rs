@@ -15,7 +15,7 @@
 //! family's type, a label value that is not UTF-8 — is returned as `problems`, so the store can
 //! reject the push with the failure bookkeeping upstream does. Strings borrow from the body.
 
-mod wire;
+pub(crate) mod wire;
 
 use super::names::NameScheme;
 use crate::go_quote::quote;

@@ -106,6 +106,12 @@ impl Group {
         self.bookkeeping_value(PUSH_FAILURE_TIME)
     }
 
+    /// The last successful push, or the group's creation if it never had one: the stamp of
+    /// `push_time_seconds`, which only a successful push sets (what group expiry counts from).
+    pub fn refreshed_at(&self) -> Timestamp {
+        self.families[PUSH_TIME].stamp
+    }
+
     /// Spec §6.7: false iff the last failure is strictly later than the last success.
     pub fn last_push_successful(&self) -> bool {
         self.failure_time() <= self.push_time()

@@ -12,12 +12,13 @@ import harness
 
 @pytest.fixture
 def server_factory():
-    """start(kind, *flags) → a running harness.Server; kind is "ours" or "upstream"."""
+    """start(kind, *flags, env=None) → a running harness.Server; kind is "ours" or "upstream",
+    env extra environment variables."""
     started = []
 
-    def start(kind, *args):
+    def start(kind, *args, env=None):
         binary = {"ours": harness.OURS_BIN, "upstream": harness.UPSTREAM_BIN}[kind]
-        server = harness.Server(kind, binary, args)
+        server = harness.Server(kind, binary, args, env=env)
         started.append(server)
         try:
             return server.start()

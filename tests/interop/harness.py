@@ -103,8 +103,10 @@ def http_request(port, method, path, body=None, headers=None, timeout=HTTP_TIMEO
 class Server:
     """A Pushgateway process on 127.0.0.1:<port>, started with a bounded readiness wait."""
 
-    def __init__(self, name, binary, args=()):
+    def __init__(self, name, binary, args=(), env=None):
         self.name = name
+        # Extra environment variables (e.g. TZ) on top of the test's own environment.
+        self.env = dict(os.environ, **env) if env else None
         self.binary = binary
         self.extra_args = list(args)
         self.proc = None
@@ -138,6 +140,7 @@ class Server:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     preexec_fn=die_with_parent,
+                    env=self.env,
                 )
             self.port = port
             try:

@@ -3,6 +3,7 @@ the same document on ours and on upstream — key order, shapes, number formatti
 escaping — with only the time stamps masked (and the group order, which is upstream's hash-map
 order). `GET /api/v1/status` is compared by shape."""
 
+import html
 import json
 import re
 
@@ -159,13 +160,43 @@ def test_api_status_shape(server_factory):
     assert RFC3339_NANO_RE.match(ours_d["start_time"]), ours_d["start_time"]
     ours_flags, up_flags = dict(ours_d["flags"]), dict(up_d["flags"])
     # 1.5.1 (Debian) has web.local-assets; push.enable-utf8-names came with 1.11.0;
-    # persistence.fsync is ours (the write-ahead log's sync policy).
+    # persistence.fsync (the write-ahead log's sync policy) and push.group-ttl (opt-in group
+    # expiry) are ours.
     up_flags.pop("web.local-assets", None)
     assert ours_flags["persistence.fsync"] == "interval"
+    assert ours_flags["push.group-ttl"] == "0s"
     ours_flags_shared = {k: v for k, v in ours_flags.items()
-                         if k not in ("push.enable-utf8-names", "persistence.fsync")}
+                         if k not in ("push.enable-utf8-names", "persistence.fsync",
+                                      "push.group-ttl")}
     # Both servers got their own listen address from the harness, and the same other flags.
     ours_flags_shared.pop("web.listen-address")
     up_flags.pop("web.listen-address")
     assert ours_flags_shared == up_flags
     assert [k for k, _ in ours_d["flags"]] == sorted(ours_flags)
+
+
+ZONE_SUFFIX_RE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+STARTED_ZONE_RE = re.compile(r"<t[dh]>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-]\d{4} [A-Za-z0-9+-]+)(?: m=[^<]*)?</td>")
+
+
+@pytest.mark.parametrize("tz", ["America/St_Johns", "Europe/Berlin", "", "/nonexistent/zone", "Etc/GMT-14"])
+def test_times_in_the_local_zone_as_upstream(tz, server_factory):
+    """Upstream prints times in its local zone (Go's TZ rules); so do we: the API's time stamps,
+    its start time and the UI's "Started" carry the same offset and zone name on both."""
+    zones = {}
+    for kind in ("ours", "upstream"):
+        server = server_factory(kind, env={"TZ": tz})
+        server.push("PUT", "/metrics/job/tz", "x 1\n")
+        metrics = json.loads(server.request("GET", "/api/v1/metrics").text)["data"][0]
+        status = json.loads(server.request("GET", "/api/v1/status").text)["data"]
+        # Go's html/template writes "+" as "&#43;"; the browser shows the same text.
+        started = STARTED_ZONE_RE.search(html.unescape(server.request("GET", "/status").text))
+        assert started, kind
+        zones[kind] = (
+            ZONE_SUFFIX_RE.search(metrics["x"]["time_stamp"]).group(1),
+            ZONE_SUFFIX_RE.search(status["start_time"]).group(1),
+            started.group(1),
+        )
+    assert zones["ours"] == zones["upstream"]
+    if tz in ("", "/nonexistent/zone"):
+        assert zones["ours"] == ("Z", "Z", "+0000 UTC")

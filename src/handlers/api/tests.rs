@@ -1,7 +1,8 @@
-use super::super::test_support::{app, push, T0};
+use super::super::test_support::{app, push, push_protobuf, T0};
 use crate::build_info;
 use crate::config::Config;
 use crate::http::{Body, Response};
+use crate::native_histogram::test_support::{push_body, H};
 
 fn body(response: Response) -> String {
     assert_eq!(response.status, 200);
@@ -149,7 +150,7 @@ fn status_document() {
     let want = format!(
         concat!(
             r#"{{"status":"success","data":{{"build_information":{{"branch":"{}","buildDate":"{}","buildUser":"{}","goVersion":"{}","revision":"{}","version":"{}"}},"#,
-            r#""flags":{{"log.format":"logfmt","log.level":"info","persistence.file":"","persistence.fsync":"interval","persistence.interval":"5m0s","push.disable-consistency-check":"false","push.enable-utf8-names":"false","web.config.file":"","web.enable-admin-api":"false","web.enable-lifecycle":"false","web.external-url":"http://example.com/a?b=\u003cc\u003e\u0026d","web.listen-address":":1,[::1]:2","web.route-prefix":"","web.systemd-socket":"false","web.telemetry-path":"/metrics"}},"#,
+            r#""flags":{{"log.format":"logfmt","log.level":"info","persistence.file":"","persistence.fsync":"interval","persistence.interval":"5m0s","push.disable-consistency-check":"false","push.enable-utf8-names":"false","push.group-ttl":"0s","web.config.file":"","web.enable-admin-api":"false","web.enable-lifecycle":"false","web.external-url":"http://example.com/a?b=\u003cc\u003e\u0026d","web.listen-address":":1,[::1]:2","web.route-prefix":"","web.systemd-socket":"false","web.telemetry-path":"/metrics"}},"#,
             r#""start_time":"2025-04-09T10:02:27.716605811Z"}}}}"#
         ),
         build_info::BRANCH,
@@ -160,4 +161,36 @@ fn status_document() {
         build_info::VERSION,
     );
     assert_eq!(body(app.api_status()), want);
+}
+
+#[test]
+fn native_histograms_as_upstream_1_8_writes_them() {
+    // Upstream's API test case (integer deltas 0, 2, -2, 0; float counts 2, 2, -2, 0; schema 1),
+    // pushed as protobuf. Bounds are exact powers of √2: upstream's table gives √2 one unit
+    // in the last place lower, 1.414213562373095 (README, deliberate differences).
+    let mut app = app(Config::default());
+    let int = H {
+        deltas: [vec![0, 2, -2, 0], vec![0, 2, -2, 0]],
+        ..H::default()
+    };
+    let float = H {
+        count: 0,
+        count_float: 20.0,
+        counts: [vec![2.0, 2.0, -2.0, 0.0], vec![2.0, 2.0, -2.0, 0.0]],
+        ..H::default()
+    };
+    push_protobuf(&mut app, &[("job", "i")], &push_body("nh", &int), T0);
+    push_protobuf(&mut app, &[("job", "f")], &push_body("nh", &float), T0);
+    let doc = body(app.api_metrics());
+    let labels = |job| format!(r#""labels":{{"instance":"","job":"{job}"}}"#);
+    let int_metric = format!(
+        r#""metrics":[{{"buckets":[[1,"-1.4142135623730951","-1","2"],[0,"1","1.4142135623730951","2"]],"count":"20",{},"sum":"99.23"}}]"#,
+        labels("i")
+    );
+    let float_metric = format!(
+        r#""metrics":[{{"buckets":[[1,"-2","-1.4142135623730951","-2"],[1,"-1.4142135623730951","-1","2"],[1,"-1","-0.7071067811865476","2"],[0,"0.7071067811865476","1","2"],[0,"1","1.4142135623730951","2"],[0,"1.4142135623730951","2","-2"]],"count":"20",{},"sum":"99.23"}}]"#,
+        labels("f")
+    );
+    assert!(doc.contains(&int_metric), "{doc}");
+    assert!(doc.contains(&float_metric), "{doc}");
 }

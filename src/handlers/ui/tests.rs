@@ -1,7 +1,8 @@
 use super::*;
 use crate::config::Config;
-use crate::handlers::test_support::{app, app_routed, push, T0};
+use crate::handlers::test_support::{app, app_routed, push, push_protobuf, T0};
 use crate::http::Method;
+use crate::native_histogram::test_support::{push_body, H};
 
 fn get(app: &App, target: &str, headers: &[httparse::Header<'_>]) -> Response {
     let req = Request {
@@ -181,4 +182,25 @@ fn query_helpers() {
     }
     assert_eq!(query_escape("1.5.1-2+b5 x/y"), "1.5.1-2%2Bb5%20x%2Fy");
     assert_eq!(query_escape("b119e8a"), "b119e8a");
+}
+
+#[test]
+fn native_histogram_rows() {
+    let mut app = app(Config::default());
+    let native = H {
+        zero_threshold: 0.001,
+        zero_count: 4,
+        deltas: [vec![0, 2, -2, 0], vec![1, 0, 2, -3]],
+        ..H::default()
+    };
+    push_protobuf(&mut app, &[("job", "j")], &push_body("nh", &native), T0);
+    let fragment = text(&get(&app, "/?group=job@base64/ag", &[]));
+    let want = "<tr><th>Native Histogram representation</th><td><pre class=\"native\">\
+                [-1.4142135623730951, -1): 2\n\
+                [-0.001, 0.001]: 4\n\
+                (0.7071067811865476, 1]: 1\n\
+                (1, 1.4142135623730951]: 1\n\
+                (1.4142135623730951, 2]: 3</pre></td></tr>\
+                <tr><th>Total Sample Count</th><td>20</td></tr>";
+    assert!(fragment.contains(want), "{fragment}");
 }

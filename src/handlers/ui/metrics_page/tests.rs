@@ -3,6 +3,8 @@ use crate::clock::Timestamp;
 use crate::handlers::test_support::{key, T0};
 use crate::parse::text::{self, TextOptions};
 use crate::store::Store;
+use crate::time_zone::Zone;
+use std::time::Duration;
 
 /// A PUT: grouping labels, body, time in Unix nanoseconds.
 type Push<'a> = (&'a [(&'a str, &'a str)], &'a str, i64);
@@ -23,10 +25,16 @@ fn store_with(pushes: &[Push<'_>]) -> Store {
 }
 
 fn tab(store: &Store, admin_api: bool) -> String {
+    tab_with(store, admin_api, None)
+}
+
+fn tab_with(store: &Store, admin_api: bool, group_ttl: Option<Duration>) -> String {
     let mut h = Html::new();
     let opts = MetricsOptions {
         admin_api,
         utf8_names: false,
+        zone: &Zone::utc(),
+        group_ttl,
     };
     write_metrics_tab(&mut h, &store.groups_sorted(), &opts);
     h.finish()
@@ -79,6 +87,23 @@ fn group_rows() {
     );
     assert!(html.contains("<span id=\"group-count\">3</span>"));
     assert!(html.contains("<p class=\"empty\" id=\"no-groups\" hidden>"));
+    assert!(!html.contains("expires"));
+
+    // With --push.group-ttl: the TTL after the last push, or after the creation when a failed
+    // push created the group.
+    let html = tab_with(&store, false, Some(Duration::from_secs(90)));
+    let times: Vec<&str> = html
+        .lines()
+        .filter_map(|l| l.split("<span class=\"times\">").nth(1))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "last push 2025-04-09T10:02:27Z &middot; <span class=\"failure\">last failure <span class=\"never\">never</span></span> &middot; <span class=\"expiry\">expires 2025-04-09T10:03:57Z</span></span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>",
+            "last push <span class=\"never\">never</span> &middot; <span class=\"failure\">last failure 2025-04-09T10:02:30Z</span> &middot; <span class=\"expiry\">expires 2025-04-09T10:04:00Z</span></span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>",
+            "last push 2025-04-09T10:02:27Z &middot; <span class=\"failure\">last failure <span class=\"never\">never</span></span> &middot; <span class=\"expiry\">expires 2025-04-09T10:03:57Z</span></span></summary><div class=\"families\"></div></details><button type=\"button\" class=\"danger small delete-group\">Delete Group</button></section>",
+        ]
+    );
 }
 
 #[test]
@@ -99,7 +124,7 @@ h_count 2
 ";
     let store = store_with(&[(&[("job", "j")], body, T0)]);
     let group = store.group(&key(&[("job", "j")])).expect("group stored");
-    let html = group_body(group, false);
+    let html = group_body(group, false, &Zone::utc());
     let lines: Vec<&str> = html.lines().collect();
     let head = |name: &str, extra: &str, mtype: &str| {
         format!(
