@@ -11,7 +11,7 @@
 //! may be made meanwhile. Then it is *ready*, or *broken* after a failed write or sync: the
 //! changes of the turn whose commit failed stay in the store (their replies say 503, and they
 //! become durable with the rest of the store), callers make no further change
-//! ([`Db::status`]), and every tick works at rewriting the live store into a new log (the
+//! ([`Db::status`]), and the loop works at rewriting the live store into a new log (the
 //! compaction path) until that succeeds.
 //!
 //! Records are the accepted changes as they arrived ([`crate::wal::record`]), so replay runs
@@ -20,7 +20,7 @@
 //! push is logged only as the failure time it recorded.
 //!
 //! Compaction ([`crate::wal`] writes the file) snapshots the store at one instant without
-//! copying it: the groups are encoded a tick's budget at a time, and a group about to change
+//! copying it: the groups are encoded a turn's budget at a time, and a group about to change
 //! is encoded first, so every group is encoded as it was at that instant. The records that
 //! follow the instant are copied from the old log behind the snapshot. A wipe abandons a
 //! running compaction (the next one, of an empty store, is quick).
@@ -315,8 +315,8 @@ impl Db {
         }
     }
 
-    /// Once a second: the interval sync, and a step of compaction, or of the recovery of a
-    /// broken log.
+    /// Once a second: the interval sync, and the start of a compaction, or of the recovery of
+    /// a broken log, when one is due.
     pub fn tick(&mut self, store: &Store, now: Instant) {
         let Some(log) = &mut self.log else {
             return;
@@ -326,7 +326,24 @@ impl Db {
         if log.snapshot.is_none() && due && log.wal.begin_compaction() {
             log.snapshot = Some(Snapshot::of(store));
         }
+    }
+
+    /// Once per loop turn, between requests: the next piece of the replay, or of a running
+    /// compaction or recovery. True while more is left.
+    pub fn background(&mut self, store: &mut Store) -> io::Result<bool> {
+        if self.replay.is_some() {
+            return self.replay_step(store).map(|done| !done);
+        }
+        Ok(self.compact_step(store))
+    }
+
+    /// The next piece of a running compaction or recovery; true while more is left.
+    pub fn compact_step(&mut self, store: &Store) -> bool {
+        let Some(log) = &mut self.log else {
+            return false;
+        };
         log.compact_step(store);
+        log.snapshot.is_some()
     }
 
     /// At a clean shutdown: commit and sync; a broken log gets one last, whole attempt at
@@ -366,12 +383,12 @@ impl Snapshot {
 }
 
 impl Log {
-    /// Encodes snapshot groups up to a tick's budget, then (once all are) lets the log finish.
+    /// Encodes snapshot groups up to a turn's budget, then (once all are) lets the log finish.
     fn compact_step(&mut self, store: &Store) {
         let Some(snapshot) = &mut self.snapshot else {
             return;
         };
-        let budget = self.wal.options().compact_bytes_per_tick;
+        let budget = self.wal.options().compact_bytes_per_turn;
         // Stops early if the log abandoned the compaction (a record too large to write).
         while self.wal.is_compacting() && self.wal.compacted_buffered_bytes() < budget {
             let Some(key) = snapshot.order.get(snapshot.next) else {

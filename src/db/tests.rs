@@ -225,10 +225,16 @@ fn a_flipped_bit_is_detected_and_costs_its_record_and_what_follows() {
     }
 }
 
+/// A tick (which starts a compaction when one is due) and a loop turn's piece of it.
+fn turn(db: &mut Db, store: &Store) {
+    db.tick(store, Instant::now());
+    db.compact_step(store);
+}
+
 /// Ticks until a running compaction has finished; returns how many ticks that took.
 fn finish_compaction(db: &mut Db, store: &Store) -> usize {
     for ticks in 1..10_000 {
-        db.tick(store, Instant::now());
+        turn(db, store);
         if !db.log.as_ref().unwrap().wal.is_compacting() && db.status() == Status::Ready {
             return ticks;
         }
@@ -239,7 +245,7 @@ fn finish_compaction(db: &mut Db, store: &Store) -> usize {
 fn compacting_options() -> WalOptions {
     let mut options = options();
     options.compact_min_bytes = 0;
-    options.compact_bytes_per_tick = 300;
+    options.compact_bytes_per_turn = 300;
     options
 }
 
@@ -306,7 +312,7 @@ fn compaction_runs_while_changes_go_on_and_a_crash_at_any_turn_loses_nothing() {
     let mut len = disk.file(PATH).unwrap().len();
     for _ in 0..600 {
         random_change(&mut rng, &mut db, &mut store, &mut clock);
-        db.tick(&store, Instant::now());
+        turn(&mut db, &store);
         db.commit(Instant::now()).unwrap();
         let now = disk.file(PATH).unwrap().len();
         shrunk += usize::from(now < len);
@@ -329,7 +335,7 @@ fn compaction_runs_while_changes_go_on_and_a_crash_at_any_turn_loses_nothing() {
 fn a_wipe_abandons_a_running_compaction() {
     let disk = Memory::default();
     let mut options = compacting_options();
-    options.compact_bytes_per_tick = 1;
+    options.compact_bytes_per_turn = 1;
     let (mut db, mut store) = open_with(&disk, options);
     for job in ["a", "b", "c"] {
         push(
@@ -343,7 +349,7 @@ fn a_wipe_abandons_a_running_compaction() {
         .unwrap();
     }
     db.commit(Instant::now()).unwrap();
-    db.tick(&store, Instant::now());
+    turn(&mut db, &store);
     assert!(db.log.as_ref().unwrap().wal.is_compacting());
     db.wipe(&mut store);
     assert!(!db.log.as_ref().unwrap().wal.is_compacting());
@@ -395,7 +401,7 @@ fn a_failed_write_or_sync_breaks_the_log_until_the_store_is_rewritten() {
         );
         // Ticks while the fault lasts leave nothing behind but failed attempts.
         for _ in 0..3 {
-            db.tick(&store, Instant::now());
+            turn(&mut db, &store);
         }
         assert!(matches!(db.status(), Status::Broken(_)), "{fault}");
         assert_eq!(disk.paths(), [PATH]);
@@ -501,7 +507,7 @@ fn in_memory_changes_reach_the_store() {
     let mut store = Store::new(true, OWN_FAMILIES);
     let a = key(&[("job", "a")]);
     push(&mut db, &mut store, &a, BODIES[0], true, 1).unwrap();
-    db.tick(&store, Instant::now());
+    turn(&mut db, &store);
     db.commit(Instant::now()).unwrap();
     assert_eq!(store.group_count(), 1);
     assert!(db.delete(&mut store, &a));

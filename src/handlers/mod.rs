@@ -260,13 +260,12 @@ impl Service for App {
             return false;
         }
         let replaying = matches!(self.db.status(), Status::Replaying { .. });
-        match self.db.replay_step(&mut self.store) {
-            Ok(false) => true,
-            Ok(true) => {
-                if replaying {
+        match self.db.background(&mut self.store) {
+            Ok(more) => {
+                if replaying && !matches!(self.db.status(), Status::Replaying { .. }) {
                     self.start_expiry();
                 }
-                false
+                more
             }
             Err(e) => {
                 self.fatal = Some(e);

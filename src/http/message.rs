@@ -181,7 +181,7 @@ pub trait Service {
     }
 
     /// Called once per loop turn, before `before_flush`: a bounded piece of the service's own
-    /// work (replaying its log). True while more is left, so that the loop does not wait for
+    /// work (replaying or compacting its log). True while more is left, so that the loop does not wait for
     /// readiness in between.
     fn background(&mut self) -> bool {
         false

@@ -3,8 +3,8 @@
 //!
 //! The new log is a snapshot of the live state taken at one instant, followed by a copy of
 //! every record the old log received after that instant (its *tail*). `db` writes the snapshot
-//! as records ([`Wal::append_compacted`]) a budget at a time, one tick after another, so the
-//! loop is never held for long; meanwhile the old log keeps taking commits. Once the snapshot is
+//! as records ([`Wal::append_compacted`]) a budget at a time, one loop turn after another, so
+//! the loop is never held for long; meanwhile the old log keeps taking commits. Once the snapshot is
 //! complete, [`Wal::finish_compaction`] copies the tail a budget at a time and, when it has
 //! caught up, syncs the new file, renames it over the old one and syncs the directory. The
 //! snapshot is synced whatever the fsync policy: the rename must never replace a log with one
@@ -134,12 +134,12 @@ impl Wal {
         }
     }
 
-    /// Called once the snapshot is complete, once per tick: copies up to a tick's budget of
+    /// Called once the snapshot is complete, once per turn: copies up to a turn's budget of
     /// the old log's tail, and installs the new log when the tail has been copied whole.
     /// An error means the log is broken (the rename happened, the directory sync failed).
     pub fn finish_compaction(&mut self) -> io::Result<()> {
         self.flush_compacted();
-        let budget = self.options.compact_bytes_per_tick as u64;
+        let budget = self.options.compact_bytes_per_turn as u64;
         let Some(c) = &mut self.compaction else {
             return Ok(());
         };
@@ -215,8 +215,8 @@ impl Wal {
         self.compact_at_bytes = self.next_compaction_at();
         match self.broken {
             Some(_) => log::error(
-                "rewriting the live store into a new persistence log failed; trying again in a \
-                 second",
+                "rewriting the live store into a new persistence log failed; trying again within \
+                 a second",
                 &[("file", &self.path.display()), ("err", &e)],
             ),
             None => log::error(

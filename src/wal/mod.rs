@@ -41,9 +41,9 @@ use std::time::{Duration, Instant};
 pub const COMPACT_GROWTH_FACTOR: u64 = 2;
 /// A log smaller than this is never compacted: rewriting it would gain next to nothing.
 pub const COMPACT_MIN_BYTES: u64 = 16 << 20;
-/// Bytes of compacted log written per tick (once a second), so that compaction never holds
-/// the loop for long: a rewrite of `N` bytes takes about `N / COMPACT_BYTES_PER_TICK` seconds.
-pub const COMPACT_BYTES_PER_TICK: usize = 4 << 20;
+/// Bytes of compacted log written (and synced) per loop turn, between the turn's requests, so
+/// that compaction never holds the loop for long.
+pub const COMPACT_BYTES_PER_TURN: usize = 1 << 20;
 /// Log bytes replayed per loop turn at start-up at most, so that the loop keeps answering
 /// (`/-/healthy`, and 503 for the rest) while a large log replays.
 pub const REPLAY_BYTES_PER_TURN: u64 = 4 << 20;
@@ -66,7 +66,7 @@ pub struct WalOptions {
     pub sync_interval: Duration,
     pub compact_growth_factor: u64,
     pub compact_min_bytes: u64,
-    pub compact_bytes_per_tick: usize,
+    pub compact_bytes_per_turn: usize,
     pub replay_bytes_per_turn: u64,
     pub replay_time_per_turn: Duration,
 }
@@ -78,7 +78,7 @@ impl WalOptions {
             sync_interval,
             compact_growth_factor: COMPACT_GROWTH_FACTOR,
             compact_min_bytes: COMPACT_MIN_BYTES,
-            compact_bytes_per_tick: COMPACT_BYTES_PER_TICK,
+            compact_bytes_per_turn: COMPACT_BYTES_PER_TURN,
             replay_bytes_per_turn: REPLAY_BYTES_PER_TURN,
             replay_time_per_turn: REPLAY_TIME_PER_TURN,
         }

@@ -435,7 +435,7 @@ fn compact(disk: &Memory, wal: &mut Wal, snapshot: &[Record<'_>], during: &[Reco
 fn compaction_replaces_the_log_with_snapshot_and_tail() {
     let disk = Memory::default();
     let mut opts = options(FsyncPolicy::Never);
-    opts.compact_bytes_per_tick = 30;
+    opts.compact_bytes_per_turn = 30;
     let (mut wal, _) = open(&disk, opts.clone());
     for job in ["old1", "old2", "old3"] {
         wal.append(&delete(job));

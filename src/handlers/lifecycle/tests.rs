@@ -162,13 +162,15 @@ fn while_the_log_cannot_be_written_changes_get_503_and_scrapes_go_on() {
     assert_eq!(status, 200);
     assert!(scrape.contains("k{instance=\"\",job=\"kept\"} 1\n"));
     assert!(!scrape.contains("job=\"later\""));
-    // While the fault lasts, ticks try and fail to rewrite the log.
+    // While the fault lasts, rewrites of the log are tried and fail.
     app.tick();
+    app.background();
     assert_eq!(get(&mut app, "/-/ready").0, 503);
 
     disk.fail_syncs(false);
     for _ in 0..TURNS_MAX {
         app.tick();
+        app.background();
         if get(&mut app, "/-/ready").0 == 200 {
             break;
         }
