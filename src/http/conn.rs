@@ -512,9 +512,8 @@ impl Connection {
         let mut headers = cx.headers.take();
         let close =
             head::parse(&data[..head_len], &mut headers, cx.limits.body_bytes_max).map(|head| {
-                let out = &mut self.output;
                 answer(
-                    out,
+                    &mut self.output,
                     &mut self.held,
                     cx,
                     service,
