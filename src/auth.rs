@@ -80,7 +80,7 @@ impl<S: Service> Service for Guarded<'_, S> {
             }
         }
         let verdict = self.check(&config, req, now);
-        let mut response = match verdict {
+        let response = match verdict {
             Verdict::Pass => self.inner.handle(req),
             Verdict::Fail => {
                 replies::error(401, "Unauthorized").header("WWW-Authenticate", "Basic")
@@ -93,21 +93,20 @@ impl<S: Service> Service for Guarded<'_, S> {
                 &[("peer", &req.peer), ("status", &response.status)],
             );
         }
-        for (name, value) in &config.headers {
-            // The service's own value wins, as a Go handler's `Set` overrides the toolkit's.
-            if !response
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
-                response.headers.push((name, value.clone().into()));
-            }
-        }
-        response
+        with_headers(&config, response)
     }
 
     fn before_flush(&mut self) -> io::Result<()> {
         self.inner.before_flush()
+    }
+
+    fn commit_failed(&mut self) -> Option<Response> {
+        let response = self.inner.commit_failed()?;
+        Some(with_headers(&self.watch.config(), response))
+    }
+
+    fn background(&mut self) -> bool {
+        self.inner.background()
     }
 
     fn tick(&mut self) {
@@ -117,6 +116,21 @@ impl<S: Service> Service for Guarded<'_, S> {
     fn shutdown_requested(&self) -> bool {
         self.inner.shutdown_requested()
     }
+}
+
+/// The configured response headers, where the service did not set the header itself.
+fn with_headers(config: &WebConfig, mut response: Response) -> Response {
+    for (name, value) in &config.headers {
+        // The service's own value wins, as a Go handler's `Set` overrides the toolkit's.
+        if !response
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            response.headers.push((name, value.clone().into()));
+        }
+    }
+    response
 }
 
 impl<S> Guarded<'_, S> {

@@ -6,9 +6,12 @@
 //! 1. wait for readiness (not at all if work was left over from the last turn);
 //! 2. accept, read and answer requests (this calls `Service::handle`, queuing responses);
 //! 3. once a second: `Service::tick` and the timeout sweep;
-//! 4. `Service::before_flush` — the group-commit point (its failure ends the loop before
+//! 4. `Service::background`: a bounded piece of the service's own work (while it has more,
+//!    the next turn does not wait for readiness);
+//! 5. `Service::before_flush` — the group-commit point (its failure ends the loop before
 //!    anything of the turn is written);
-//! 5. write the queued responses.
+//! 6. release the responses held for the commit (or their replacements), and write the queued
+//!    responses.
 //!
 //! Readiness is edge-triggered: every accept, read and write goes on until `WouldBlock`, or
 //! until a per-connection budget is spent, in which case the connection is revisited next turn
@@ -130,6 +133,7 @@ impl Server {
             next_tick: now + TICK,
             accept_paused: false,
             shutting_down: false,
+            busy: false,
         };
         reactor.run()
     }
@@ -170,6 +174,8 @@ struct Reactor<'s, S> {
     /// than in a loop that would spin on a listener that stays readable.
     accept_paused: bool,
     shutting_down: bool,
+    /// The service has background work left: the next turn does not wait for readiness.
+    busy: bool,
 }
 
 impl<S: Service> Reactor<'_, S> {
@@ -179,7 +185,7 @@ impl<S: Service> Reactor<'_, S> {
             if self.shutting_down && self.open == 0 {
                 return Ok(());
             }
-            let timeout = if self.again.is_empty() && self.to_flush.is_empty() {
+            let timeout = if self.again.is_empty() && self.to_flush.is_empty() && !self.busy {
                 self.next_tick.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
@@ -221,11 +227,13 @@ impl<S: Service> Reactor<'_, S> {
                 self.tick();
             }
 
-            // A failed commit ends the loop: no response of this turn may leave.
+            self.busy = self.service.background();
+            // A fatal error ends the loop: no response of this turn may leave.
             self.service.before_flush()?;
             for i in std::mem::take(&mut self.to_flush) {
                 self.slots[i].to_flush = false;
                 if let Some(conn) = self.slots[i].conn.as_mut() {
+                    conn.release(&self.date, self.shutting_down, self.service);
                     let progress = conn.flush(self.now, self.limits.pending_output_bytes_max);
                     // Output left because the socket is full waits for writable readiness.
                     self.settle(i, progress, false);

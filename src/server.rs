@@ -31,7 +31,8 @@ pub fn run(config: Config) -> ExitCode {
     let persistence = !config.persistence_file.is_empty();
     let mut app = App::new(config, &prefix, build_labels());
     app.set_zone(Zone::local());
-    // Before listening, as upstream loads its file: the first scrape sees the restored store.
+    // Before listening: a log that is locked by another process or of an unknown version
+    // stops the start-up. The loop then replays it while `/-/ready` says 503.
     if persistence {
         if let Err(e) = app.open_log() {
             log::error("cannot open the persistence file", &[("err", &e)]);

@@ -367,6 +367,36 @@ fn a_failed_before_flush_stops_the_server_without_replies() {
 }
 
 #[test]
+fn a_change_is_answered_after_its_commit_and_503_when_that_failed() {
+    let server = start(Limits::default());
+    let mut client = server.client();
+    // Pipelined: each change holds the requests behind it until its turn's commit.
+    client.send(
+        &[
+            get("/change/ok"),
+            get("/after-ok"),
+            get("/change/lost"),
+            get("/after-lost"),
+        ]
+        .concat(),
+    );
+    let first = client.response();
+    assert_eq!(
+        (first.status, first.text()),
+        (200, "GET /change/ok v1 0\n".into())
+    );
+    assert_eq!(client.response().text(), "GET /after-ok v1 0\n");
+    let lost = client.response();
+    assert_eq!((lost.status, lost.text()), (503, "not committed".into()));
+    let after = client.response();
+    assert_eq!(
+        (after.status, after.text()),
+        (200, "GET /after-lost v1 0\n".into())
+    );
+    server.stop();
+}
+
+#[test]
 fn serves_every_listen_address() {
     let (server, addrs) = start_on(&["127.0.0.1:0", "localhost:0"], Limits::default());
     assert_eq!(addrs.len(), 2);

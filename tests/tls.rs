@@ -111,10 +111,14 @@ impl Drop for Gateway {
 
 /// Writes `web.yml` into `dir` and starts the binary with it on a free loopback port.
 fn start(dir: &Path, web_yml: &str) -> Gateway {
+    start_with(dir, web_yml, "--persistence.file=")
+}
+
+fn start_with(dir: &Path, web_yml: &str, persistence: &str) -> Gateway {
     std::fs::write(dir.join("web.yml"), web_yml).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
         .arg("--web.listen-address=127.0.0.1:0")
-        .arg("--persistence.file=")
+        .arg(persistence)
         .arg(format!(
             "--web.config.file={}",
             dir.join("web.yml").display()
@@ -367,6 +371,35 @@ fn wrong_missing_or_malformed_credentials_get_401_and_store_nothing() {
     assert!(!scrape.contains("tls_denied"), "{scrape}");
     let ok = [&body[..4], &["-u", "alice:secret"]].concat();
     assert_eq!(gw.curl("/metrics/job/j", &ok).0, Some(200));
+}
+
+#[test]
+fn the_log_replays_and_commits_behind_tls_and_auth() {
+    let dir = pki("persisted");
+    let config = format!("{SERVER_TLS}{}", alice());
+    let log = format!("--persistence.file={}", dir.join("log").display());
+    let auth = ["--cacert", "ca.crt", "-u", "alice:secret"];
+    let push = [&auth[..], &["--data-binary", "tls_kept 7\n"]].concat();
+    {
+        let gw = start_with(&dir, &config, &log);
+        assert_eq!(gw.curl("/metrics/job/j", &push).0, Some(200));
+    } // killed (SIGKILL) here
+    let gw = start_with(&dir, &config, &log);
+    // Replay runs in the loop behind the TLS and auth layer: ready comes, and the push is back.
+    let ready = (0..500).any(|_| {
+        let ok = gw.curl("/-/ready", &auth).0 == Some(200);
+        if !ok {
+            thread::sleep(Duration::from_millis(20));
+        }
+        ok
+    });
+    assert!(ready, "never ready");
+    let (status, scrape) = gw.curl("/metrics", &auth);
+    assert_eq!(status, Some(200));
+    assert!(
+        scrape.contains("tls_kept{instance=\"\",job=\"j\"} 7"),
+        "{scrape}"
+    );
 }
 
 #[test]

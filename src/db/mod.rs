@@ -5,7 +5,14 @@
 //! `Store::push` checks and applies in one call, and the record is appended right after it.
 //! Nothing can observe the store in between (one thread), and nothing leaves the process
 //! before [`Db::commit`] has written the turn's records: the order check → append → apply is
-//! kept where it matters, at the boundary. A failed commit stops the server without replies.
+//! kept where it matters, at the boundary.
+//!
+//! States: a log is first *replayed*, a budget per loop turn ([`Db::replay_step`]); no change
+//! may be made meanwhile. Then it is *ready*, or *broken* after a failed write or sync: the
+//! changes of the turn whose commit failed stay in the store (their replies say 503, and they
+//! become durable with the rest of the store), callers make no further change
+//! ([`Db::status`]), and the loop works at rewriting the live store into a new log (the
+//! compaction path) until that succeeds.
 //!
 //! Records are the accepted changes as they arrived ([`crate::wal::record`]), so replay runs
 //! the same store code with the recorded times and rebuilds the same state: families, their
@@ -13,7 +20,7 @@
 //! push is logged only as the failure time it recorded.
 //!
 //! Compaction ([`crate::wal`] writes the file) snapshots the store at one instant without
-//! copying it: the groups are encoded a tick's budget at a time, and a group about to change
+//! copying it: the groups are encoded a turn's budget at a time, and a group about to change
 //! is encoded first, so every group is encoded as it was at that instant. The records that
 //! follow the instant are copied from the old log behind the snapshot. A wipe abandons a
 //! running compaction (the next one, of an empty store, is quick).
@@ -42,7 +49,7 @@ use crate::parse::names::NameScheme;
 use crate::parse::protobuf::{self, Decoded};
 use crate::parse::text::{self, TextOptions};
 use crate::store::{Rejection, Store};
-use crate::wal::{BodyFormat, DecodeError, Pairs, Record, Storage, Wal, WalOptions};
+use crate::wal::{BodyFormat, DecodeError, Pairs, Record, Replay, Storage, Wal, WalOptions};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io;
@@ -52,8 +59,25 @@ use std::time::{Duration, Instant};
 /// The changes of the store and, with `--persistence.file`, their log.
 pub struct Db {
     log: Option<Log>,
+    /// The log being replayed, before `log` exists.
+    replay: Option<Replay>,
+    /// Records appended so far: a change that moves it waits for the commit.
+    appended: u64,
     /// With `--push.group-ttl`: when each group expires.
     expiry: Option<Timers>,
+}
+
+/// Whether changes can be made now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status<'a> {
+    Ready,
+    /// The log is being replayed: `read_bytes` of `total_bytes` so far.
+    Replaying {
+        read_bytes: u64,
+        total_bytes: u64,
+    },
+    /// The log cannot be written, for this reason; it is being rewritten.
+    Broken(&'a str),
 }
 
 struct Log {
@@ -84,28 +108,83 @@ impl Db {
     pub fn in_memory() -> Db {
         Db {
             log: None,
+            replay: None,
+            appended: 0,
             expiry: None,
         }
     }
 
-    /// Opens the log at `path`, replays it into `store` (which should be empty), and keeps
-    /// appending to it.
-    pub fn open(
-        storage: Box<dyn Storage>,
-        path: &Path,
-        options: WalOptions,
-        store: &mut Store,
-    ) -> io::Result<Db> {
-        let wal = Wal::open(storage, path, options, |offset, record| {
-            replay(store, offset, record)
-        })?;
+    /// Opens the log at `path` for replay ([`Db::replay_step`]) into an empty store.
+    pub fn open(storage: Box<dyn Storage>, path: &Path, options: WalOptions) -> io::Result<Db> {
         Ok(Db {
-            log: Some(Log {
-                wal,
-                snapshot: None,
-            }),
+            log: None,
+            replay: Some(Wal::open(storage, path, options)?),
+            appended: 0,
             expiry: None,
         })
+    }
+
+    /// Replays the next part of the log into `store`; true once the log is replayed and ready
+    /// for changes (at once without a log). An error means the log could not be read.
+    pub fn replay_step(&mut self, store: &mut Store) -> io::Result<bool> {
+        let Some(replay) = &mut self.replay else {
+            return Ok(true);
+        };
+        if !replay.step(|offset, record| apply(store, offset, record))? {
+            return Ok(false);
+        }
+        let wal = self.replay.take().expect("a replay is running").finish()?;
+        self.log = Some(Log {
+            wal,
+            snapshot: None,
+        });
+        Ok(true)
+    }
+
+    pub fn status(&self) -> Status<'_> {
+        if let Some(replay) = &self.replay {
+            let (read_bytes, total_bytes) = replay.progress();
+            return Status::Replaying {
+                read_bytes,
+                total_bytes,
+            };
+        }
+        match self.log.as_ref().and_then(|log| log.wal.broken()) {
+            Some(reason) => Status::Broken(reason),
+            None => Status::Ready,
+        }
+    }
+
+    /// Counts the records appended so far; a request that moved it made a change, whose reply
+    /// must wait for the commit.
+    pub fn appended(&self) -> u64 {
+        self.appended
+    }
+
+    /// Every change is appended through here.
+    fn append(&mut self, record: &Record<'_>) {
+        let log = self
+            .log
+            .as_mut()
+            .expect("a change is logged only with a log");
+        log.wal.append(record);
+        self.appended += 1;
+    }
+
+    /// Changes are made only once replay is over: the store is not yet the log's.
+    fn before_change(&mut self, store: &Store, key: Option<&GroupingKey>) {
+        assert!(
+            self.replay.is_none(),
+            "a change while the log is being replayed"
+        );
+        // During a compaction, a group about to change is encoded first, as it was.
+        if let (Some(log), Some(key)) = (&mut self.log, key) {
+            if let Some(snapshot) = &mut log.snapshot {
+                if snapshot.pending.remove(key) {
+                    encode(&mut log.wal, store, key);
+                }
+            }
+        }
     }
 
     /// PUT (`replace`) or POST: the store's verdict, logged as the push itself when accepted,
@@ -119,10 +198,10 @@ impl Db {
         replace: bool,
         time: Timestamp,
     ) -> Result<(), Rejection> {
-        self.before_change(store, key);
+        self.before_change(store, Some(key));
         let result = store.push(key, families, replace, time);
-        match (&result, &mut self.log) {
-            (Ok(()), Some(log)) => log.wal.append(&Record::Push {
+        match (&result, self.log.is_some()) {
+            (Ok(()), true) => self.append(&Record::Push {
                 time_nanos: time.unix_nanos,
                 key: Cow::Borrowed(key.labels()),
                 replace,
@@ -130,7 +209,7 @@ impl Db {
                 utf8_names: body.utf8_names,
                 body: body.bytes,
             }),
-            (Ok(()), None) => {}
+            (Ok(()), false) => {}
             (Err(_), _) => self.log_failure(store, key, time),
         }
         self.track(store, key);
@@ -140,8 +219,8 @@ impl Db {
     /// A rejection records a failure time exactly when the group exists afterwards: it existed,
     /// or recording the failure created it (spec §6.6, §17 R1).
     fn log_failure(&mut self, store: &Store, key: &GroupingKey, time: Timestamp) {
-        if let (Some(log), Some(_)) = (&mut self.log, store.group(key)) {
-            log.wal.append(&Record::Failure {
+        if self.log.is_some() && store.group(key).is_some() {
+            self.append(&Record::Failure {
                 time_nanos: time.unix_nanos,
                 key: Cow::Borrowed(key.labels()),
             });
@@ -157,7 +236,7 @@ impl Db {
         problems: Vec<String>,
         time: Timestamp,
     ) -> Rejection {
-        self.before_change(store, key);
+        self.before_change(store, Some(key));
         let rejection = store.reject(key, problems, time);
         self.log_failure(store, key, time);
         self.track(store, key);
@@ -166,10 +245,10 @@ impl Db {
 
     /// Deletes the group; returns whether it existed. Deleting nothing is not logged.
     pub fn delete(&mut self, store: &mut Store, key: &GroupingKey) -> bool {
-        self.before_change(store, key);
+        self.before_change(store, Some(key));
         let existed = store.delete(key);
-        if let (true, Some(log)) = (existed, &mut self.log) {
-            log.wal.append(&Record::Delete {
+        if existed && self.log.is_some() {
+            self.append(&Record::Delete {
                 key: Cow::Borrowed(key.labels()),
             });
         }
@@ -177,10 +256,11 @@ impl Db {
     }
 
     pub fn wipe(&mut self, store: &mut Store) {
+        self.before_change(store, None);
         if let Some(log) = &mut self.log {
             log.wal.abort_compaction();
             log.snapshot = None;
-            log.wal.append(&Record::Wipe);
+            self.append(&Record::Wipe);
         }
         if let Some(timers) = &mut self.expiry {
             timers.clear();
@@ -204,6 +284,10 @@ impl Db {
         let Some(timers) = &mut self.expiry else {
             return 0;
         };
+        // Nothing expires while the log replays: the store is not yet the log's.
+        if self.replay.is_some() {
+            return 0;
+        }
         let due = timers.due(store, now, max);
         for key in &due {
             if log::enabled(LogLevel::Debug) {
@@ -223,7 +307,7 @@ impl Db {
 
     /// The group-commit point, once per loop turn before any reply is written: writes the
     /// turn's records (and syncs them with `--persistence.fsync=always`). An error means the
-    /// turn's changes are not safely logged: the caller must not send the turn's replies.
+    /// turn's changes are not safely logged: the caller must not acknowledge them.
     pub fn commit(&mut self, now: Instant) -> io::Result<()> {
         match &mut self.log {
             Some(log) => log.wal.commit(now),
@@ -231,55 +315,80 @@ impl Db {
         }
     }
 
-    /// Once a second: the interval sync, and a step of compaction. A failure here surfaces
-    /// at the next commit.
+    /// Once a second: the interval sync, and the start of a compaction, or of the recovery of
+    /// a broken log, when one is due.
     pub fn tick(&mut self, store: &Store, now: Instant) {
         let Some(log) = &mut self.log else {
             return;
         };
         log.wal.tick(now);
-        if log.snapshot.is_none() && log.wal.compaction_due() && log.wal.begin_compaction() {
-            let order: Vec<GroupingKey> = store
-                .groups_sorted()
-                .into_iter()
-                .map(|g| g.key.clone())
-                .collect();
-            log.snapshot = Some(Snapshot {
-                pending: order.iter().cloned().collect(),
-                order,
-                next: 0,
-            });
+        let due = log.wal.compaction_due() || log.wal.recovery_due();
+        if log.snapshot.is_none() && due && log.wal.begin_compaction() {
+            log.snapshot = Some(Snapshot::of(store));
         }
+    }
+
+    /// Once per loop turn, between requests: the next piece of the replay, or of a running
+    /// compaction or recovery. True while more is left.
+    pub fn background(&mut self, store: &mut Store) -> io::Result<bool> {
+        if self.replay.is_some() {
+            return self.replay_step(store).map(|done| !done);
+        }
+        Ok(self.compact_step(store))
+    }
+
+    /// The next piece of a running compaction or recovery; true while more is left.
+    pub fn compact_step(&mut self, store: &Store) -> bool {
+        let Some(log) = &mut self.log else {
+            return false;
+        };
         log.compact_step(store);
+        log.snapshot.is_some()
     }
 
-    /// At a clean shutdown: commit and sync.
-    pub fn close(&mut self, now: Instant) -> io::Result<()> {
-        match &mut self.log {
-            Some(log) => log.wal.close(now),
-            None => Ok(()),
-        }
-    }
-
-    /// During a compaction, a group about to change is encoded first, as it was.
-    fn before_change(&mut self, store: &Store, key: &GroupingKey) {
-        if let Some(log) = &mut self.log {
-            if let Some(snapshot) = &mut log.snapshot {
-                if snapshot.pending.remove(key) {
-                    encode(&mut log.wal, store, key);
+    /// At a clean shutdown: commit and sync; a broken log gets one last, whole attempt at
+    /// being rewritten first. An unfinished replay changed nothing and is left as it is.
+    pub fn close(&mut self, store: &Store, now: Instant) -> io::Result<()> {
+        let Some(log) = &mut self.log else {
+            return Ok(());
+        };
+        if log.wal.broken().is_some() {
+            log.snapshot = None;
+            log.wal.abort_compaction();
+            if log.wal.begin_compaction() {
+                log.snapshot = Some(Snapshot::of(store));
+                while log.wal.is_compacting() {
+                    log.compact_step(store);
                 }
             }
+        }
+        log.wal.close(now)
+    }
+}
+
+impl Snapshot {
+    /// Every group of `store`, none encoded yet.
+    fn of(store: &Store) -> Snapshot {
+        let order: Vec<GroupingKey> = store
+            .groups_sorted()
+            .into_iter()
+            .map(|g| g.key.clone())
+            .collect();
+        Snapshot {
+            pending: order.iter().cloned().collect(),
+            order,
+            next: 0,
         }
     }
 }
 
 impl Log {
-    /// Encodes snapshot groups up to a tick's budget, then (once all are) lets the log finish.
+    /// Encodes snapshot groups up to a turn's budget, then (once all are) lets the log finish.
     fn compact_step(&mut self, store: &Store) {
         let Some(snapshot) = &mut self.snapshot else {
             return;
         };
-        let budget = self.wal.options().compact_bytes_per_tick;
+        let budget = self.wal.options().compact_bytes_per_turn;
         // Stops early if the log abandoned the compaction (a record too large to write).
         while self.wal.is_compacting() && self.wal.compacted_buffered_bytes() < budget {
             let Some(key) = snapshot.order.get(snapshot.next) else {
@@ -312,7 +421,7 @@ fn encode(wal: &mut Wal, store: &Store, key: &GroupingKey) {
 
 /// Applies one logged record to the store. Anything unexpected is logged loudly and skipped:
 /// the rest of the log is still worth replaying.
-fn replay(store: &mut Store, offset: u64, record: Result<Record<'_>, DecodeError>) {
+fn apply(store: &mut Store, offset: u64, record: Result<Record<'_>, DecodeError>) {
     let record = match record {
         Ok(record) => record,
         Err(e) => {

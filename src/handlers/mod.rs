@@ -13,7 +13,7 @@ mod ui;
 
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Status};
 use crate::http::{date, Method, Request, Response, Service};
 use crate::limits::EXPIRED_GROUPS_PER_TICK_MAX;
 use crate::log;
@@ -46,6 +46,10 @@ pub struct App {
     /// `Last-Modified` of the embedded files: the start time as an HTTP date.
     assets_modified: String,
     shutdown: bool,
+    /// The log could not be read: the loop stops with this error.
+    fatal: Option<io::Error>,
+    /// This loop turn's commit failed: the changes answered in it get this 503 instead.
+    commit_failure: Option<String>,
 }
 
 impl App {
@@ -76,6 +80,8 @@ impl App {
             zone: Zone::utc(),
             assets_modified: String::from_utf8_lossy(&date::format(start_secs)).into_owned(),
             shutdown: false,
+            fatal: None,
+            commit_failure: None,
         };
         app.start_expiry();
         app
@@ -86,21 +92,22 @@ impl App {
         self.zone = zone;
     }
 
-    /// Replays `--persistence.file` into the (still empty) store and logs every change to it
-    /// from now on.
+    /// Opens `--persistence.file` (refusing a log that is locked or of an unknown version);
+    /// the loop then replays it into the (still empty) store, and every change goes to it.
     pub fn open_log(&mut self) -> io::Result<()> {
         let options = WalOptions::new(
             self.config.persistence_fsync,
             self.config.persistence_interval,
         );
         let path = Path::new(&self.config.persistence_file);
-        self.db = Db::open(Box::new(Disk), path, options, &mut self.store)?;
-        self.start_expiry();
+        // Expiry starts again once the log is replayed (`background`).
+        self.db = Db::open(Box::<Disk>::default(), path, options)?;
         Ok(())
     }
 
     /// With `--push.group-ttl`: timers for the groups in the store, and the groups already past
-    /// their deadline (left over from before a restart) deleted at once, before serving.
+    /// their deadline (left over from before a restart) deleted at once, before serving: in
+    /// the loop turn whose replay step finished the log.
     fn start_expiry(&mut self) {
         if self.config.group_ttl.is_zero() {
             return;
@@ -114,7 +121,33 @@ impl App {
 
     /// At a clean shutdown: the log's last commit and sync.
     pub fn close_log(&mut self) -> io::Result<()> {
-        self.db.close(Instant::now())
+        self.db.close(&self.store, Instant::now())
+    }
+
+    /// Why the request must wait, if it must: nothing but health, quitting and the embedded
+    /// files is served while the log replays (no client sees a partial store), and no change
+    /// is taken while the log cannot be written (scrapes go on).
+    fn unavailable(&self, endpoint: Endpoint) -> Option<Response> {
+        let changes = matches!(
+            endpoint,
+            Endpoint::Push { .. } | Endpoint::Delete { .. } | Endpoint::Wipe
+        );
+        let always = matches!(
+            endpoint,
+            Endpoint::Healthy | Endpoint::Quit | Endpoint::QuitGet | Endpoint::Static
+        );
+        match self.db.status() {
+            Status::Ready => None,
+            Status::Replaying { .. } if always => None,
+            Status::Replaying {
+                read_bytes,
+                total_bytes,
+            } => Some(lifecycle::replaying(read_bytes, total_bytes)),
+            Status::Broken(reason) if changes || endpoint == Endpoint::Ready => {
+                Some(lifecycle::broken(reason))
+            }
+            Status::Broken(_) => None,
+        }
     }
 
     /// The store, read-only: the fuzz harness checks its consistency after every request.
@@ -124,6 +157,9 @@ impl App {
     }
 
     fn dispatch(&mut self, req: &Request<'_>, endpoint: Endpoint, params: &[Vec<u8>]) -> Response {
+        if let Some(response) = self.unavailable(endpoint) {
+            return response;
+        }
         match endpoint {
             Endpoint::Metrics => self.metrics(req),
             Endpoint::Push {
@@ -131,7 +167,8 @@ impl App {
                 job_base64,
             } => self.push(req, params, replace, job_base64),
             Endpoint::Delete { job_base64 } => self.delete(params, job_base64),
-            Endpoint::Healthy | Endpoint::Ready => lifecycle::healthy(),
+            Endpoint::Healthy => lifecycle::healthy(self.db.status()),
+            Endpoint::Ready => lifecycle::ready(),
             Endpoint::Quit => {
                 if self.config.enable_lifecycle {
                     log::warn(
@@ -187,7 +224,9 @@ impl Service for App {
         let with_body = matches!(req.method, Method::Get | Method::Head);
         match self.router.route(req.method, req.target) {
             Routed::Endpoint { endpoint, params } => {
-                let response = self.dispatch(req, endpoint, &params);
+                let appended = self.db.appended();
+                let mut response = self.dispatch(req, endpoint, &params);
+                response.awaits_commit = self.db.appended() != appended;
                 if let Some(handler) = endpoint.handler_label() {
                     self.own
                         .count_request(response.status, handler, method_label(req.method));
@@ -203,13 +242,36 @@ impl Service for App {
     }
 
     fn before_flush(&mut self) -> io::Result<()> {
-        self.db.commit(Instant::now()).inspect_err(|e| {
-            log::error(
-                "cannot write the persistence log; stopping without acknowledging the changes \
-                 of this loop turn",
-                &[("err", e)],
-            );
-        })
+        if let Some(e) = self.fatal.take() {
+            log::error("cannot replay the persistence file", &[("err", &e)]);
+            return Err(e);
+        }
+        self.commit_failure = self.db.commit(Instant::now()).err().map(|e| e.to_string());
+        Ok(())
+    }
+
+    fn commit_failed(&mut self) -> Option<Response> {
+        let reason = self.commit_failure.as_ref()?;
+        Some(lifecycle::broken(reason))
+    }
+
+    fn background(&mut self) -> bool {
+        if self.fatal.is_some() {
+            return false;
+        }
+        let replaying = matches!(self.db.status(), Status::Replaying { .. });
+        match self.db.background(&mut self.store) {
+            Ok(more) => {
+                if replaying && !matches!(self.db.status(), Status::Replaying { .. }) {
+                    self.start_expiry();
+                }
+                more
+            }
+            Err(e) => {
+                self.fatal = Some(e);
+                false
+            }
+        }
     }
 
     fn tick(&mut self) {

@@ -7,9 +7,11 @@
 //! in place, over its own framing). Requests are answered strictly in order, one at a time,
 //! and no further pipelined request is taken while the queued output is over its limit.
 //!
-//! It never writes a response while handling readiness: responses are queued, and written
-//! only by [`Connection::flush`], which the reactor calls after `Service::before_flush`. (A TLS
-//! transport answers handshake messages as it reads them; those carry no response.)
+//! It never writes to the socket while handling readiness: responses are queued, and written
+//! only by [`Connection::flush`], which the reactor calls after `Service::before_flush`. A
+//! response that awaits the commit is held apart, and no further request is taken, until
+//! [`Connection::release`] learns whether the commit succeeded. (A TLS transport answers
+//! handshake messages as it reads them; those carry no response.)
 
 use super::chunked::{ChunkedDecoder, ChunkedError, Decoded};
 use super::date::DateCache;
@@ -166,8 +168,19 @@ pub struct Connection {
     closing: bool,
     /// The peer has shut its write side: no more input will come.
     peer_done: bool,
-    /// Requests wait in the input because the output is over its limit.
+    /// Requests wait in the input because the output is over its limit, or a held response
+    /// was released.
     stalled: bool,
+    /// A response waiting for the loop turn's commit.
+    held: Option<(Response, Asked)>,
+}
+
+/// What the answer to a request needs to know of it besides the response.
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    method: Method,
+    version_minor: u8,
+    keep_alive: bool,
 }
 
 impl Connection {
@@ -187,6 +200,7 @@ impl Connection {
             closing: false,
             peer_done: false,
             stalled: false,
+            held: None,
         }
     }
 
@@ -196,9 +210,24 @@ impl Connection {
 
     /// There is output to write, or a close to carry out.
     pub fn wants_flush(&self) -> bool {
-        !self.output.is_empty()
-            || self.stream.has_pending()
-            || (self.closing && !matches!(self.phase, Phase::Lingering { .. }))
+        !self.quiet() || (self.closing && !matches!(self.phase, Phase::Lingering { .. }))
+    }
+
+    /// Nothing to write (no TLS records either), and nothing held to write later.
+    fn quiet(&self) -> bool {
+        self.output.is_empty() && self.held.is_none() && !self.stream.has_pending()
+    }
+
+    /// After `Service::before_flush`: queues the held response, or what the service sends
+    /// instead because the commit failed; the requests behind it are taken next turn.
+    pub fn release<S: Service>(&mut self, date: &DateCache, shutting_down: bool, service: &mut S) {
+        let Some((response, asked)) = self.held.take() else {
+            return;
+        };
+        let response = service.commit_failed().unwrap_or(response);
+        let shutting_down = shutting_down || service.shutdown_requested();
+        self.closing |= queue(&mut self.output, date, shutting_down, response, asked);
+        self.stalled = true;
     }
 
     /// Readable readiness (or a retry): reads what the peer sent and answers every complete
@@ -210,7 +239,7 @@ impl Connection {
         let mut budget = READ_BUDGET_BYTES;
         loop {
             self.process(cx, service);
-            if self.closing || self.stalled {
+            if self.closing || self.stalled || self.held.is_some() {
                 break;
             }
             if self.peer_done {
@@ -229,7 +258,7 @@ impl Connection {
                 Err(_) => return Progress::Closed,
             }
         }
-        if self.closing && self.peer_done && self.output.is_empty() {
+        if self.closing && self.peer_done && self.quiet() {
             return Progress::Closed;
         }
         Progress::Waiting
@@ -309,7 +338,7 @@ impl Connection {
     /// The server stops: an idle connection closes now, a busy one after its current request.
     pub fn begin_shutdown(&mut self) -> Progress {
         let idle = matches!(self.phase, Phase::Idle) && self.input.len() == 0;
-        if idle && self.output.is_empty() {
+        if idle && self.quiet() {
             return Progress::Closed;
         }
         if idle {
@@ -321,7 +350,7 @@ impl Connection {
     /// Takes every complete request from the input and answers it, in order.
     fn process<S: Service>(&mut self, cx: &mut Context<'_>, service: &mut S) {
         self.stalled = false;
-        while !self.closing {
+        while !self.closing && self.held.is_none() {
             if self
                 .output
                 .is_backlogged(cx.limits.pending_output_bytes_max)
@@ -389,7 +418,15 @@ impl Connection {
         let next = parsed.map(|head| match head.framing {
             Framing::Length(n) if head_len + n <= data.len() => {
                 let body = &data[head_len..head_len + n];
-                let close = answer(&mut self.output, cx, service, &head, body, self.peer);
+                let close = answer(
+                    &mut self.output,
+                    &mut self.held,
+                    cx,
+                    service,
+                    &head,
+                    body,
+                    self.peer,
+                );
                 Next::Answered {
                     request_len: head_len + n,
                     close,
@@ -488,8 +525,18 @@ impl Connection {
         // parsed again because the parsed form borrows a buffer that reads may have moved.
         let data = &self.input.buf[self.input.start..self.input.end];
         let mut headers = cx.headers.take();
-        let close = head::parse(&data[..head_len], &mut headers, cx.limits.body_bytes_max)
-            .map(|head| answer(&mut self.output, cx, service, &head, &data[body], self.peer));
+        let close =
+            head::parse(&data[..head_len], &mut headers, cx.limits.body_bytes_max).map(|head| {
+                answer(
+                    &mut self.output,
+                    &mut self.held,
+                    cx,
+                    service,
+                    &head,
+                    &data[body],
+                    self.peer,
+                )
+            });
         cx.headers.give_back(headers);
         self.finish_request(request_len, close?);
         Ok(true)
@@ -577,10 +624,12 @@ impl Connection {
     }
 }
 
-/// Hands one complete request to the service and queues its response; true when the
-/// connection must close after it (Go's keep-alive rules, the service's wish, or shutdown).
+/// Hands one complete request to the service and queues its response (or holds it, if it
+/// awaits the commit); true when the connection must close after it (Go's keep-alive rules,
+/// the service's wish, or shutdown).
 fn answer<S: Service>(
     output: &mut Output,
+    held: &mut Option<(Response, Asked)>,
     cx: &Context<'_>,
     service: &mut S,
     head: &Head<'_, '_>,
@@ -598,8 +647,33 @@ fn answer<S: Service>(
         peer,
     };
     let response = service.handle(&request);
-    let mut close =
-        !head.keep_alive || response.close || cx.shutting_down || service.shutdown_requested();
+    let asked = Asked {
+        method,
+        version_minor: head.version_minor,
+        keep_alive: head.keep_alive,
+    };
+    if response.awaits_commit {
+        *held = Some((response, asked));
+        return false;
+    }
+    let shutting_down = cx.shutting_down || service.shutdown_requested();
+    queue(output, cx.date, shutting_down, response, asked)
+}
+
+/// Queues a response; true when the connection must close after it.
+fn queue(
+    output: &mut Output,
+    date: &DateCache,
+    shutting_down: bool,
+    response: Response,
+    asked: Asked,
+) -> bool {
+    let Asked {
+        method,
+        version_minor,
+        keep_alive,
+    } = asked;
+    let mut close = !keep_alive || response.close || shutting_down;
     let Response {
         status,
         mut headers,
@@ -609,7 +683,7 @@ fn answer<S: Service>(
     let has_body = response::has_body(status);
     let sends_body = has_body && method != Method::Head;
     let (body, stream) = start_stream(body, has_body);
-    let framing = if head.version_minor == 0 {
+    let framing = if version_minor == 0 {
         StreamFraming::Raw
     } else {
         StreamFraming::Chunked
@@ -622,15 +696,15 @@ fn answer<S: Service>(
         }
     }
     // HTTP/1.0 closes unless told otherwise, HTTP/1.1 stays open unless told otherwise.
-    let connection = match (close, head.version_minor) {
+    let connection = match (close, version_minor) {
         (true, 0) | (false, 1..) => ConnectionHeader::Omit,
         (true, _) => ConnectionHeader::Close,
         (false, 0) => ConnectionHeader::KeepAlive,
     };
     let fields = HeadFields {
-        version_minor: head.version_minor,
+        version_minor,
         status,
-        date: cx.date.get(),
+        date: date.get(),
         content_length: if has_body && stream.is_none() {
             body.known_len()
         } else {

@@ -74,6 +74,9 @@ pub struct Response {
     pub body: Body,
     /// Close the connection after this response even if the client wants keep-alive.
     pub close: bool,
+    /// The request made a change: the response is held until `Service::before_flush` has
+    /// committed the loop turn, and replaced by `Service::commit_failed` if that failed.
+    pub awaits_commit: bool,
 }
 
 impl Response {
@@ -83,6 +86,7 @@ impl Response {
             headers: Vec::new(),
             body: Body::Empty,
             close: false,
+            awaits_commit: false,
         }
     }
 
@@ -164,10 +168,23 @@ pub trait Service {
 
     /// Called once per loop turn after every ready event was handled and before any response
     /// queued in that turn is written to a socket: the group-commit point for the log. An
-    /// error stops the server at once, without writing any response of the turn: they may
-    /// acknowledge changes that could not be made durable.
+    /// error stops the server at once, without writing any response of the turn.
     fn before_flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// After `before_flush`, for each response held for the commit (`Response::awaits_commit`):
+    /// `None` when the turn's changes were committed and the response may go, else the response
+    /// to send instead.
+    fn commit_failed(&mut self) -> Option<Response> {
+        None
+    }
+
+    /// Called once per loop turn, before `before_flush`: a bounded piece of the service's own
+    /// work (replaying or compacting its log). True while more is left, so that the loop does not wait for
+    /// readiness in between.
+    fn background(&mut self) -> bool {
+        false
     }
 
     /// Called about once a second for the service's own timers.

@@ -3,8 +3,8 @@
 //!
 //! The new log is a snapshot of the live state taken at one instant, followed by a copy of
 //! every record the old log received after that instant (its *tail*). `db` writes the snapshot
-//! as records ([`Wal::append_compacted`]) a budget at a time, one tick after another, so the
-//! loop is never held for long; meanwhile the old log keeps taking commits. Once the snapshot is
+//! as records ([`Wal::append_compacted`]) a budget at a time, one loop turn after another, so
+//! the loop is never held for long; meanwhile the old log keeps taking commits. Once the snapshot is
 //! complete, [`Wal::finish_compaction`] copies the tail a budget at a time and, when it has
 //! caught up, syncs the new file, renames it over the old one and syncs the directory. The
 //! snapshot is synced whatever the fsync policy: the rename must never replace a log with one
@@ -12,6 +12,11 @@
 //!
 //! A failure before the rename only abandons the compaction (the old log is intact and stays);
 //! a failure to sync the directory after it breaks the log like any failed sync.
+//!
+//! Recovery of a broken log is the same compaction with no tail: the old file is not read
+//! again, the snapshot is the whole live store (the changes of the turn whose commit failed
+//! included), and the records appended meanwhile wait in the commit buffer until the new file
+//! is in place. A recovery that fails is abandoned and tried again with a fresh file.
 
 use super::frame::header;
 use super::open::copy_range;
@@ -36,6 +41,11 @@ pub(super) struct Compaction {
 }
 
 impl Wal {
+    /// True when the log is broken and no recovery is running: time to start one.
+    pub fn recovery_due(&self) -> bool {
+        self.broken.is_some() && self.compaction.is_none()
+    }
+
     /// True when the log has outgrown its last compacted size by the growth factor.
     pub fn compaction_due(&self) -> bool {
         self.broken.is_none()
@@ -49,12 +59,24 @@ impl Wal {
 
     /// Starts a compaction whose snapshot is the state after every record appended so far,
     /// those of the current turn included. False (and logged) if the new file cannot be made.
+    /// On a broken log this is the recovery: the records appended so far are dropped (the
+    /// snapshot holds them), and nothing of the old file is copied.
     pub fn begin_compaction(&mut self) -> bool {
         let path = sibling(&self.path, COMPACT_SUFFIX);
         match self.storage.create(&path) {
             Ok(file) => {
+                let tail_from = match self.broken {
+                    Some(_) => {
+                        self.pending.clear();
+                        self.written_bytes
+                    }
+                    None => self.size_bytes(),
+                };
                 log::info(
-                    "compacting the persistence log",
+                    match self.broken {
+                        Some(_) => "rewriting the live store into a new persistence log",
+                        None => "compacting the persistence log",
+                    },
                     &[
                         ("file", &self.path.display()),
                         ("bytes", &self.size_bytes()),
@@ -65,7 +87,7 @@ impl Wal {
                     file,
                     written_bytes: 0,
                     buffer: header().to_vec(),
-                    tail_from: self.size_bytes(),
+                    tail_from,
                     old_bytes: self.size_bytes(),
                 });
                 true
@@ -112,12 +134,12 @@ impl Wal {
         }
     }
 
-    /// Called once the snapshot is complete, once per tick: copies up to a tick's budget of
+    /// Called once the snapshot is complete, once per turn: copies up to a turn's budget of
     /// the old log's tail, and installs the new log when the tail has been copied whole.
     /// An error means the log is broken (the rename happened, the directory sync failed).
     pub fn finish_compaction(&mut self) -> io::Result<()> {
         self.flush_compacted();
-        let budget = self.options.compact_bytes_per_tick as u64;
+        let budget = self.options.compact_bytes_per_turn as u64;
         let Some(c) = &mut self.compaction else {
             return Ok(());
         };
@@ -151,8 +173,21 @@ impl Wal {
         // Everything written so far is in the synced new file.
         self.unsynced_since = None;
         self.compact_at_bytes = self.next_compaction_at();
+        let recovered = self.broken.take();
         if let Err(e) = self.storage.sync_dir(&self.path) {
             return Err(self.fail("syncing the directory of", e));
+        }
+        if let Some((_, failure)) = recovered {
+            log::warn(
+                "the persistence log is whole again, rewritten from the live store; accepting \
+                 changes",
+                &[
+                    ("file", &self.path.display()),
+                    ("bytes", &c.written_bytes),
+                    ("failure", &failure),
+                ],
+            );
+            return Ok(());
         }
         log::info(
             "compacted the persistence log",
@@ -178,10 +213,17 @@ impl Wal {
     fn abandon(&mut self, e: io::Error) {
         self.abort_compaction();
         self.compact_at_bytes = self.next_compaction_at();
-        log::error(
-            "compacting the persistence log failed; keeping the log as it is",
-            &[("file", &self.path.display()), ("err", &e)],
-        );
+        match self.broken {
+            Some(_) => log::error(
+                "rewriting the live store into a new persistence log failed; trying again within \
+                 a second",
+                &[("file", &self.path.display()), ("err", &e)],
+            ),
+            None => log::error(
+                "compacting the persistence log failed; keeping the log as it is",
+                &[("file", &self.path.display()), ("err", &e)],
+            ),
+        }
     }
 
     fn next_compaction_at(&self) -> u64 {

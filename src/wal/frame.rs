@@ -179,6 +179,16 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
+    /// Where the next frame starts.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The source, positioned somewhere after the last frame read.
+    pub fn into_source(self) -> R {
+        self.source
+    }
+
     pub fn next_frame(&mut self) -> io::Result<Next<'_>> {
         let offset = self.offset;
         let left = self.end - offset;

@@ -8,11 +8,12 @@
 //! [`Wal::tick`] syncs once the oldest unsynced write is `--persistence.interval` old; with
 //! `never`, the kernel decides. A clean shutdown ([`Wal::close`]) always syncs.
 //!
-//! Failure: a write or sync that fails leaves the log *broken*: that commit and every later
-//! one returns the error, and the server stops without sending the turn's replies. The file
-//! may end in a torn frame; the next start-up cuts it off. After a failed `fdatasync` the
-//! kernel may have dropped the data it could not write, so only a restart, which reads what the
-//! file really holds, can tell what survived.
+//! Failure: a write or sync that fails *breaks* the log. The file may end in a torn frame, and
+//! after a failed `fdatasync` the kernel may have dropped data it could not write, so the file
+//! is never written or trusted again: the commit that failed and every later one returns the
+//! error (the server answers those changes 503), until `db` has rewritten the live store into a
+//! new file through the compaction path ([`Wal::recovery_due`]) and renamed it over the old one.
+//! Records appended while the log is broken wait in memory and follow that snapshot.
 //!
 //! Must never: acknowledge (return `Ok` from `commit`) bytes it has not written; overwrite or
 //! delete a file it did not write (a foreign file is moved aside, a damaged tail copied aside
@@ -24,10 +25,12 @@ mod open;
 pub mod record;
 pub mod storage;
 
+pub use open::Replay;
 pub use record::{BodyFormat, DecodeError, Pairs, Record};
 pub use storage::{Disk, LogFile, Storage};
 
 use crate::config::FsyncPolicy;
+use crate::log;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -38,14 +41,23 @@ use std::time::{Duration, Instant};
 pub const COMPACT_GROWTH_FACTOR: u64 = 2;
 /// A log smaller than this is never compacted: rewriting it would gain next to nothing.
 pub const COMPACT_MIN_BYTES: u64 = 16 << 20;
-/// Bytes of compacted log written per tick (once a second), so that compaction never holds
-/// the loop for long: a rewrite of `N` bytes takes about `N / COMPACT_BYTES_PER_TICK` seconds.
-pub const COMPACT_BYTES_PER_TICK: usize = 4 << 20;
+/// Bytes of compacted log written (and synced) per loop turn, between the turn's requests, so
+/// that compaction never holds the loop for long.
+pub const COMPACT_BYTES_PER_TURN: usize = 1 << 20;
+/// Log bytes replayed per loop turn at start-up at most, so that the loop keeps answering
+/// (`/-/healthy`, and 503 for the rest) while a large log replays.
+pub const REPLAY_BYTES_PER_TURN: u64 = 4 << 20;
+/// Time spent replaying per loop turn at most (checked after each record): with slow records
+/// (large pushes to parse), fewer bytes.
+pub const REPLAY_TIME_PER_TURN: Duration = Duration::from_millis(10);
 /// A commit buffer grown above this by a large push is given back afterwards.
 const PENDING_KEEP_BYTES: usize = 1 << 20;
 
 /// Where a compaction is written before it replaces the log.
 const COMPACT_SUFFIX: &str = ".compact-tmp";
+/// The file beside the log that one process at a time holds locked. A separate file, because
+/// compaction replaces the log's own inode.
+const LOCK_SUFFIX: &str = ".lock";
 
 #[derive(Clone, Debug)]
 pub struct WalOptions {
@@ -54,7 +66,9 @@ pub struct WalOptions {
     pub sync_interval: Duration,
     pub compact_growth_factor: u64,
     pub compact_min_bytes: u64,
-    pub compact_bytes_per_tick: usize,
+    pub compact_bytes_per_turn: usize,
+    pub replay_bytes_per_turn: u64,
+    pub replay_time_per_turn: Duration,
 }
 
 impl WalOptions {
@@ -64,7 +78,9 @@ impl WalOptions {
             sync_interval,
             compact_growth_factor: COMPACT_GROWTH_FACTOR,
             compact_min_bytes: COMPACT_MIN_BYTES,
-            compact_bytes_per_tick: COMPACT_BYTES_PER_TICK,
+            compact_bytes_per_turn: COMPACT_BYTES_PER_TURN,
+            replay_bytes_per_turn: REPLAY_BYTES_PER_TURN,
+            replay_time_per_turn: REPLAY_TIME_PER_TURN,
         }
     }
 }
@@ -84,18 +100,44 @@ pub struct Wal {
     /// The log size at which the next compaction starts.
     compact_at_bytes: u64,
     compaction: Option<compact::Compaction>,
-    /// The first failed write or sync; once set, every commit fails with it.
+    /// The failed write or sync that broke the log; until a recovery has replaced the file,
+    /// every commit fails with it.
     broken: Option<(io::ErrorKind, String)>,
 }
 
 impl Wal {
+    fn new(
+        storage: Box<dyn Storage>,
+        path: PathBuf,
+        file: Box<dyn LogFile>,
+        written_bytes: u64,
+        options: WalOptions,
+    ) -> Wal {
+        let compact_at_bytes = options
+            .compact_min_bytes
+            .max(written_bytes.saturating_mul(options.compact_growth_factor));
+        Wal {
+            storage,
+            path,
+            file,
+            written_bytes,
+            pending: Vec::new(),
+            options,
+            unsynced_since: None,
+            compact_at_bytes,
+            compaction: None,
+            broken: None,
+        }
+    }
+
     /// Queues a record for the next commit.
     pub fn append(&mut self, record: &Record<'_>) {
         record.encode(&mut self.pending);
     }
 
     /// Writes everything appended since the last commit, and syncs it if the policy says so.
-    /// `Ok` means the records are in the file (and, with `always`, on disk).
+    /// `Ok` means the records are in the file (and, with `always`, on disk). While the log is
+    /// broken, the records stay appended and the error is returned.
     pub fn commit(&mut self, now: Instant) -> io::Result<()> {
         self.healthy()?;
         if self.pending.is_empty() {
@@ -119,8 +161,7 @@ impl Wal {
         }
     }
 
-    /// Once a second: the interval sync. A failure breaks the log, and the next commit
-    /// reports it.
+    /// Once a second: the interval sync. A failure breaks the log.
     pub fn tick(&mut self, now: Instant) {
         if self.broken.is_some() {
             return;
@@ -133,7 +174,7 @@ impl Wal {
     }
 
     /// At a clean shutdown: drops an unfinished compaction, commits, and syncs whatever the
-    /// policy, as upstream always saves on its way out.
+    /// policy, as upstream always saves on its way out. Fails while the log is broken.
     pub fn close(&mut self, now: Instant) -> io::Result<()> {
         self.abort_compaction();
         self.commit(now)?;
@@ -157,6 +198,11 @@ impl Wal {
         Ok(())
     }
 
+    /// Why the log takes no changes, while it is broken.
+    pub fn broken(&self) -> Option<&str> {
+        self.broken.as_ref().map(|(_, message)| message.as_str())
+    }
+
     fn healthy(&self) -> io::Result<()> {
         match &self.broken {
             Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
@@ -164,10 +210,18 @@ impl Wal {
         }
     }
 
-    /// Breaks the log for good; the error names the file and what failed.
+    /// Breaks the log until a recovery replaces the file; the error names the file and what
+    /// failed.
     fn fail(&mut self, doing: &str, e: io::Error) -> io::Error {
         let message = format!("{doing} {}: {e}", self.path.display());
+        log::error(
+            "the persistence log cannot be written; refusing changes until the live store is \
+             rewritten into a new log",
+            &[("err", &message)],
+        );
         self.broken = Some((e.kind(), message.clone()));
+        // A running compaction would copy its tail from the file that just failed.
+        self.abort_compaction();
         io::Error::new(e.kind(), message)
     }
 }

@@ -1,16 +1,22 @@
-//! Opening the log at start-up: replay every good record in order, then make the file a clean
-//! log again. A missing file starts a new log; a file that is not our log is moved aside to
-//! `PATH.not-a-log-<unix time>`; a damaged tail is copied to `PATH.corrupt-<unix time>` and cut
-//! off at the last good record. Only an I/O error (the file cannot be read, renamed or written)
-//! keeps the server from starting: damage never does (spec §12.3 (c)).
+//! Opening the log at start-up, in two parts. [`Wal::open`] does at once what must be settled
+//! before the server listens: it takes the lock, removes an unfinished compaction and reads the
+//! header. A missing file starts a new log; a file that is not our log is moved aside to
+//! `PATH.not-a-log-<unix time>`; a log of another format version is refused, untouched. The
+//! [`Replay`] it returns then hands the records over a budget at a time, so that the loop goes
+//! on answering while a large log replays, and [`Replay::finish`] makes the file a clean log
+//! again: a damaged tail is copied to `PATH.corrupt-<unix time>` and cut off at the last good
+//! record. Only an I/O error (the file cannot be read, renamed or written), a lock held by
+//! another process or an unknown version keeps the server from starting: damage never does
+//! (spec §12.3 (c)).
 
-use super::frame::{check_header, header, FrameReader, HeaderCheck, Next, HEADER_BYTES};
-use super::{frame::Damage, COMPACT_SUFFIX};
+use super::frame::VERSION;
+use super::frame::{check_header, header, Damage, FrameReader, HeaderCheck, Next, HEADER_BYTES};
 use super::{sibling, write_all, DecodeError, LogFile, Record, Storage, Wal, WalOptions};
+use super::{COMPACT_SUFFIX, LOCK_SUFFIX};
 use crate::log;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Read size while replaying.
 const REPLAY_BUFFER_BYTES: usize = 1 << 20;
@@ -19,16 +25,30 @@ const COPY_BUFFER_BYTES: usize = 1 << 20;
 /// Names tried for a file moved or copied aside before giving up.
 const ASIDE_NAMES_MAX: u32 = 100;
 
+/// A log being replayed: the records not yet handed over, and what the file holds.
+pub struct Replay {
+    storage: Box<dyn Storage>,
+    path: PathBuf,
+    options: WalOptions,
+    frames: FrameReader<BufReader<FileReader>>,
+    /// The file's length when replay began.
+    len: u64,
+    records: u64,
+    /// Where the damage starts, once replay has met it.
+    damage: Option<(u64, Damage)>,
+    done: bool,
+}
+
 impl Wal {
-    /// Opens (or creates) the log at `path`, handing every record to `apply` in order with the
-    /// offset it starts at. A record whose payload cannot be decoded is handed over as the
-    /// error; the records after it still follow.
+    /// Locks and opens (or creates) the log at `path`, ready to replay. Fails if another
+    /// process holds the log, if the log is of a format version this build cannot read, or
+    /// on an I/O error.
     pub fn open(
         mut storage: Box<dyn Storage>,
         path: &Path,
         options: WalOptions,
-        mut apply: impl FnMut(u64, Result<Record<'_>, DecodeError>),
-    ) -> io::Result<Wal> {
+    ) -> io::Result<Replay> {
+        storage.lock(&sibling(path, LOCK_SUFFIX))?;
         let tmp = sibling(path, COMPACT_SUFFIX);
         if storage.open(&tmp)?.is_some() {
             log::info(
@@ -45,24 +65,114 @@ impl Wal {
                 );
                 create(&mut *storage, path)?
             }
-            Some(file) => recover(&mut *storage, path, file, &mut apply)?,
+            Some(file) => check(&mut *storage, path, file)?,
         };
-        let written_bytes = file.size()?;
-        let compact_at_bytes = options
-            .compact_min_bytes
-            .max(written_bytes.saturating_mul(options.compact_growth_factor));
-        Ok(Wal {
+        let len = file.size()?;
+        let offset = HEADER_BYTES as u64;
+        let source = BufReader::with_capacity(
+            REPLAY_BUFFER_BYTES.min(len as usize),
+            FileReader { file, offset },
+        );
+        Ok(Replay {
             storage,
             path: path.to_path_buf(),
-            file,
-            written_bytes,
-            pending: Vec::new(),
             options,
-            unsynced_since: None,
-            compact_at_bytes,
-            compaction: None,
-            broken: None,
+            frames: FrameReader::new(source, offset, len),
+            len,
+            records: 0,
+            damage: None,
+            done: false,
         })
+    }
+}
+
+impl Replay {
+    /// Hands records to `apply`, in order with the offset each starts at, until about
+    /// `replay_bytes_per_turn` of the log were read or `replay_time_per_turn` has passed
+    /// (at least one record); true once every record was handed over.
+    /// A record whose payload cannot be decoded is handed over as the error; the records after
+    /// it still follow.
+    pub fn step(
+        &mut self,
+        mut apply: impl FnMut(u64, Result<Record<'_>, DecodeError>),
+    ) -> io::Result<bool> {
+        let stop_at = self
+            .frames
+            .offset()
+            .saturating_add(self.options.replay_bytes_per_turn);
+        let started = Instant::now();
+        // At least one record per step, so that replay always moves on.
+        while !self.done {
+            match self.frames.next_frame()? {
+                Next::Frame(frame) => {
+                    self.records += 1;
+                    apply(frame.offset, Record::decode(frame.kind, frame.payload));
+                }
+                Next::End => self.done = true,
+                Next::Damaged { offset, damage } => {
+                    self.damage = Some((offset, damage));
+                    self.done = true;
+                }
+            }
+            if self.frames.offset() >= stop_at
+                || started.elapsed() >= self.options.replay_time_per_turn
+            {
+                break;
+            }
+        }
+        Ok(self.done)
+    }
+
+    /// Bytes of the log read so far, and its length.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.frames.offset(), self.len)
+    }
+
+    /// After the last step: cuts off a damaged tail (keeping a copy) and opens the log for
+    /// appending after its last good record.
+    pub fn finish(self) -> io::Result<Wal> {
+        assert!(self.done, "a replay is finished only after its last step");
+        let Replay {
+            mut storage,
+            path,
+            options,
+            frames,
+            len,
+            records,
+            damage,
+            ..
+        } = self;
+        let mut file = frames.into_source().into_inner().file;
+        let good = damage.as_ref().map_or(len, |(offset, _)| *offset);
+        log::info(
+            "persistence log replayed",
+            &[
+                ("file", &path.display()),
+                ("records", &records),
+                ("bytes", &good),
+            ],
+        );
+        if let Some((offset, damage)) = damage {
+            let aside = aside_name(&mut *storage, &path, "corrupt")?;
+            let mut copy = storage.create(&aside)?;
+            copy_range(&*file, offset, len, &mut *copy)?;
+            copy.sync()?;
+            file.truncate(offset)?;
+            file.sync()?;
+            storage.sync_dir(&path)?;
+            log::error(
+                "the persistence log has a damaged tail: changes in it are lost; cut it off at \
+                 the last good record and kept a copy",
+                &[
+                    ("file", &path.display()),
+                    ("offset", &offset),
+                    ("bytes_lost", &(len - offset)),
+                    ("reason", &damage),
+                    ("copy", &aside.display()),
+                ],
+            );
+        }
+        Ok(Wal::new(storage, path, file, good, options))
     }
 }
 
@@ -78,17 +188,18 @@ pub(super) fn create(storage: &mut dyn Storage, path: &Path) -> io::Result<Box<d
     Ok(file)
 }
 
-fn recover(
+/// Judges an existing file by its header: our log is kept, a torn header starts anew, a
+/// foreign file is moved aside, another version is refused.
+fn check(
     storage: &mut dyn Storage,
     path: &Path,
-    mut file: Box<dyn LogFile>,
-    apply: &mut impl FnMut(u64, Result<Record<'_>, DecodeError>),
+    file: Box<dyn LogFile>,
 ) -> io::Result<Box<dyn LogFile>> {
     let len = file.size()?;
     let mut start = vec![0; HEADER_BYTES.min(len as usize)];
     read_exact_at(&*file, &mut start, 0)?;
-    let reason = match check_header(&start) {
-        HeaderCheck::Valid => None,
+    match check_header(&start) {
+        HeaderCheck::Valid => Ok(file),
         HeaderCheck::Torn => {
             if len > 0 {
                 log::warn(
@@ -97,84 +208,33 @@ fn recover(
                 );
             }
             drop(file);
-            return create(storage, path);
+            create(storage, path)
         }
-        HeaderCheck::Version(version) => Some(format!(
-            "log format version {version} is not supported by this build"
+        // Most likely written by a newer build: moving it aside would lose its data to a
+        // downgrade, and reading it is impossible, so the operator decides.
+        HeaderCheck::Version(version) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is a persistence log of format version {version}, and this build reads only \
+                 version {VERSION}: run the build that wrote it, or move the file away to start \
+                 empty",
+                path.display()
+            ),
         )),
-        HeaderCheck::Foreign => Some(
-            "not a pushgateway-rs log (an upstream persistence file, or another file)".to_string(),
-        ),
-    };
-    if let Some(reason) = reason {
-        drop(file);
-        let aside = aside_name(storage, path, "not-a-log")?;
-        storage.rename(path, &aside)?;
-        log::error(
-            "the persistence file is not a log this build can read; moved it aside and \
-             starting empty",
-            &[
-                ("file", &path.display()),
-                ("moved_to", &aside.display()),
-                ("bytes", &len),
-                ("reason", &reason),
-            ],
-        );
-        return create(storage, path);
-    }
-
-    let (records, damage) = replay(&*file, len, apply)?;
-    let good = damage.as_ref().map_or(len, |(offset, _)| *offset);
-    log::info(
-        "persistence log replayed",
-        &[
-            ("file", &path.display()),
-            ("records", &records),
-            ("bytes", &good),
-        ],
-    );
-    if let Some((offset, damage)) = damage {
-        let aside = aside_name(storage, path, "corrupt")?;
-        let mut copy = storage.create(&aside)?;
-        copy_range(&*file, offset, len, &mut *copy)?;
-        copy.sync()?;
-        file.truncate(offset)?;
-        file.sync()?;
-        storage.sync_dir(path)?;
-        log::error(
-            "the persistence log has a damaged tail: changes in it are lost; cut it off at the \
-             last good record and kept a copy",
-            &[
-                ("file", &path.display()),
-                ("offset", &offset),
-                ("bytes_lost", &(len - offset)),
-                ("reason", &damage),
-                ("copy", &aside.display()),
-            ],
-        );
-    }
-    Ok(file)
-}
-
-/// Hands every good record to `apply`; returns how many there were, and where the damage
-/// starts if the file does not end after its last good record.
-fn replay(
-    file: &dyn LogFile,
-    len: u64,
-    apply: &mut impl FnMut(u64, Result<Record<'_>, DecodeError>),
-) -> io::Result<(u64, Option<(u64, Damage)>)> {
-    let offset = HEADER_BYTES as u64;
-    let source = BufReader::with_capacity(REPLAY_BUFFER_BYTES, FileReader { file, offset });
-    let mut frames = FrameReader::new(source, offset, len);
-    let mut records = 0;
-    loop {
-        match frames.next_frame()? {
-            Next::Frame(frame) => {
-                records += 1;
-                apply(frame.offset, Record::decode(frame.kind, frame.payload));
-            }
-            Next::End => return Ok((records, None)),
-            Next::Damaged { offset, damage } => return Ok((records, Some((offset, damage)))),
+        HeaderCheck::Foreign => {
+            drop(file);
+            let aside = aside_name(storage, path, "not-a-log")?;
+            storage.rename(path, &aside)?;
+            log::error(
+                "the persistence file is not a pushgateway-rs log (an upstream persistence \
+                 file, or another file); moved it aside and starting empty",
+                &[
+                    ("file", &path.display()),
+                    ("moved_to", &aside.display()),
+                    ("bytes", &len),
+                ],
+            );
+            create(storage, path)
         }
     }
 }
@@ -233,13 +293,13 @@ fn read_exact_at(file: &dyn LogFile, mut buf: &mut [u8], mut offset: u64) -> io:
     Ok(())
 }
 
-/// A `Read` over a log file from an offset on.
-struct FileReader<'a> {
-    file: &'a dyn LogFile,
+/// A `Read` over a log file from an offset on; it owns the file until replay is over.
+struct FileReader {
+    file: Box<dyn LogFile>,
     offset: u64,
 }
 
-impl Read for FileReader<'_> {
+impl Read for FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read_at(buf, self.offset)?;
         self.offset += n as u64;

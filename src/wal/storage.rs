@@ -1,9 +1,10 @@
-//! The seam between the log and the file system: the few calls the log makes (read, append,
-//! sync, truncate, create, rename, remove, sync a directory), so that tests can run the log
-//! in memory and inject short writes and failed syncs. [`Disk`] is the real thing.
+//! The seam between the log and the file system: the few calls the log makes (lock, read,
+//! append, sync, truncate, create, rename, remove, sync a directory), so that tests can run the
+//! log in memory and inject short writes and failed syncs. [`Disk`] is the real thing.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -21,6 +22,9 @@ pub trait LogFile {
 
 /// Where the log's files live.
 pub trait Storage {
+    /// Takes an exclusive lock on `path` (created if missing) for as long as this storage
+    /// lives; fails at once if another process holds it.
+    fn lock(&mut self, path: &Path) -> io::Result<()>;
     /// The file at `path` for reading and appending, `None` if there is none.
     fn open(&mut self, path: &Path) -> io::Result<Option<Box<dyn LogFile>>>;
     /// A new empty file at `path`, replacing any file there.
@@ -34,7 +38,11 @@ pub trait Storage {
 }
 
 /// The real file system. Files are created with mode 0600, as upstream creates its file.
-pub struct Disk;
+#[derive(Default)]
+pub struct Disk {
+    /// The lock file, held open (and so locked) while the log is in use.
+    lock: Option<File>,
+}
 
 struct DiskFile(File);
 
@@ -68,6 +76,32 @@ fn options() -> OpenOptions {
 }
 
 impl Storage for Disk {
+    fn lock(&mut self, path: &Path) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        // SAFETY: flock(2) on a descriptor this function owns; no memory is passed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::WouldBlock {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} is locked: another pushgateway is using this persistence file",
+                        path.display()
+                    ),
+                ));
+            }
+            return Err(e);
+        }
+        self.lock = Some(file);
+        Ok(())
+    }
+
     fn open(&mut self, path: &Path) -> io::Result<Option<Box<dyn LogFile>>> {
         match options().open(path) {
             Ok(file) => Ok(Some(Box::new(DiskFile(file)))),
@@ -140,6 +174,17 @@ pub mod memory {
         pub fn put(&self, path: &str, bytes: &[u8]) {
             let file = Rc::new(RefCell::new(bytes.to_vec()));
             self.0.borrow_mut().files.insert(path.into(), file);
+        }
+
+        /// The files as they are now, apart from this file system: what a process killed at
+        /// this moment leaves behind.
+        pub fn crash_copy(&self) -> Memory {
+            let copy = Memory::default();
+            for (path, bytes) in &self.0.borrow().files {
+                let bytes = Rc::new(RefCell::new(bytes.borrow().clone()));
+                copy.0.borrow_mut().files.insert(path.clone(), bytes);
+            }
+            copy
         }
 
         pub fn paths(&self) -> Vec<String> {
@@ -217,6 +262,11 @@ pub mod memory {
     }
 
     impl Storage for Memory {
+        /// One process: nothing to exclude.
+        fn lock(&mut self, _path: &Path) -> io::Result<()> {
+            Ok(())
+        }
+
         fn open(&mut self, path: &Path) -> io::Result<Option<Box<dyn LogFile>>> {
             let bytes = self.0.borrow().files.get(path).cloned();
             Ok(bytes.map(|bytes| {

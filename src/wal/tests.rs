@@ -26,22 +26,25 @@ fn frames(records: &[Record<'_>]) -> Vec<u8> {
     out
 }
 
-/// Opens the log, returning it and what replay handed over, as `offset: record` lines.
+/// Opens and replays the log, returning it and what replay handed over, as `offset: record`
+/// lines.
 fn open(disk: &Memory, options: WalOptions) -> (Wal, Vec<String>) {
+    replay(Box::new(disk.clone()), Path::new(PATH), options).expect("open")
+}
+
+fn replay(
+    storage: Box<dyn Storage>,
+    path: &Path,
+    options: WalOptions,
+) -> io::Result<(Wal, Vec<String>)> {
+    let mut replay = Wal::open(storage, path, options)?;
     let mut seen = Vec::new();
-    let wal = Wal::open(
-        Box::new(disk.clone()),
-        Path::new(PATH),
-        options,
-        |offset, r| {
-            seen.push(match r {
-                Ok(Record::Delete { key }) => format!("{offset}: delete {}", key[0].1),
-                other => format!("{offset}: {other:?}"),
-            })
-        },
-    )
-    .expect("open");
-    (wal, seen)
+    let record = |offset, r: Result<Record<'_>, DecodeError>| match r {
+        Ok(Record::Delete { key }) => format!("{offset}: delete {}", key[0].1),
+        other => format!("{offset}: {other:?}"),
+    };
+    while !replay.step(|offset, r| seen.push(record(offset, r)))? {}
+    Ok((replay.finish()?, seen))
 }
 
 /// Paths beside the log whose names start with `PATH.<what>-`.
@@ -84,10 +87,7 @@ fn committed_records_replay_in_order_with_their_offsets() {
 fn a_foreign_file_is_moved_aside_and_the_log_starts_empty() {
     // An upstream gob snapshot begins like this.
     let gob = b"\x0e\xff\x81\x04\x01\x02\xff\x82\x00\x01\x0c\x01\x10\x00\x00\x2a";
-    let mut future = header().to_vec();
-    future[8] = 9;
-    future.extend(frames(&[delete("a")]));
-    for foreign in [&gob[..], b"x", &future] {
+    for foreign in [&gob[..], b"x"] {
         let disk = Memory::default();
         disk.put(PATH, foreign);
         let (mut wal, seen) = open(&disk, options(FsyncPolicy::Never));
@@ -103,6 +103,60 @@ fn a_foreign_file_is_moved_aside_and_the_log_starts_empty() {
             ["12: delete new"]
         );
     }
+}
+
+#[test]
+fn a_log_of_another_version_is_refused_and_left_untouched() {
+    for version in [0u8, 2, 9] {
+        let mut other = header().to_vec();
+        other[8] = version;
+        other.extend(frames(&[delete("a")]));
+        let disk = Memory::default();
+        disk.put(PATH, &other);
+        let storage = Box::new(disk.clone());
+        let opened = Wal::open(storage, Path::new(PATH), options(FsyncPolicy::Never));
+        let err = opened.err().expect("refused");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "/data/pg.log is a persistence log of format version {version}, and this build \
+                 reads only version 1: run the build that wrote it, or move the file away to \
+                 start empty"
+            )
+        );
+        assert_eq!(disk.paths(), [PATH]);
+        assert_eq!(disk.file(PATH).unwrap(), other);
+    }
+}
+
+#[test]
+fn replay_hands_records_over_a_budget_at_a_time() {
+    let disk = Memory::default();
+    let (mut wal, _) = open(&disk, options(FsyncPolicy::Never));
+    for job in ["a", "b", "c", "d", "e"] {
+        wal.append(&delete(job));
+    }
+    wal.commit(Instant::now()).unwrap();
+    drop(wal);
+    let mut opts = options(FsyncPolicy::Never);
+    // Records are 25 bytes: a step ends with the record that reaches 30 bytes.
+    opts.replay_bytes_per_turn = 30;
+    opts.replay_time_per_turn = Duration::MAX;
+    let mut replay = Wal::open(Box::new(disk.clone()), Path::new(PATH), opts).unwrap();
+    assert_eq!(replay.progress(), (12, 137));
+    let mut steps = Vec::new();
+    loop {
+        let mut seen = 0;
+        let done = replay.step(|_, _| seen += 1).unwrap();
+        steps.push(seen);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(steps, [2, 2, 1]);
+    assert_eq!(replay.progress(), (137, 137));
+    replay.finish().unwrap();
 }
 
 #[test]
@@ -312,6 +366,50 @@ fn a_failed_interval_sync_fails_the_next_commit() {
     assert!(wal.commit(t0).is_err());
 }
 
+#[test]
+fn a_broken_log_is_recovered_by_a_rewrite_into_a_new_file() {
+    for fault in ["short write", "failed sync"] {
+        let disk = Memory::default();
+        let (mut wal, _) = open(&disk, options(FsyncPolicy::Always));
+        wal.append(&delete("acknowledged"));
+        wal.commit(Instant::now()).unwrap();
+        let set_fault = |on: bool| match fault {
+            "short write" => disk.limit_appends(on.then_some(5)),
+            _ => disk.fail_syncs(on),
+        };
+        set_fault(true);
+        wal.append(&delete("failed"));
+        let failure = wal.commit(Instant::now()).unwrap_err().to_string();
+        assert_eq!(wal.broken(), Some(failure.as_str()));
+        assert!(wal.recovery_due(), "{fault}");
+        // While the fault lasts, a recovery fails and leaves nothing behind.
+        assert!(wal.begin_compaction());
+        wal.append_compacted(&delete("snapshot"));
+        wal.flush_compacted();
+        assert!(!wal.is_compacting(), "{fault}");
+        assert_eq!(disk.paths(), [PATH]);
+        assert!(wal.recovery_due());
+        // Once writes work again, the next one replaces the file. A change made meanwhile is
+        // not acknowledged until the new file is in place, and then follows the snapshot.
+        set_fault(false);
+        assert!(wal.begin_compaction());
+        wal.append_compacted(&delete("snapshot"));
+        wal.append(&delete("meanwhile"));
+        assert!(wal.commit(Instant::now()).is_err(), "{fault}");
+        wal.finish_compaction().unwrap();
+        assert!(!wal.is_compacting());
+        assert_eq!(wal.broken(), None);
+        wal.commit(Instant::now()).unwrap();
+        drop(wal);
+        let (_, seen) = open(&disk, options(FsyncPolicy::Always));
+        assert_eq!(
+            seen,
+            ["12: delete snapshot", "44: delete meanwhile"],
+            "{fault}"
+        );
+    }
+}
+
 /// Runs a whole compaction whose snapshot is `snapshot`, with `during` committed to the old
 /// log while it runs; returns the log's records afterwards.
 fn compact(disk: &Memory, wal: &mut Wal, snapshot: &[Record<'_>], during: &[Record<'_>]) {
@@ -337,7 +435,7 @@ fn compact(disk: &Memory, wal: &mut Wal, snapshot: &[Record<'_>], during: &[Reco
 fn compaction_replaces_the_log_with_snapshot_and_tail() {
     let disk = Memory::default();
     let mut opts = options(FsyncPolicy::Never);
-    opts.compact_bytes_per_tick = 30;
+    opts.compact_bytes_per_turn = 30;
     let (mut wal, _) = open(&disk, opts.clone());
     for job in ["old1", "old2", "old3"] {
         wal.append(&delete(job));
@@ -459,14 +557,14 @@ fn the_real_file_system_takes_the_same_steps() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("log");
-    let open = |seen: &mut Vec<String>| {
-        let options = options(FsyncPolicy::Always);
-        Wal::open(Box::new(Disk), &path, options, |_, r| {
-            seen.push(format!("{r:?}"));
-        })
-        .unwrap()
-    };
-    let mut wal = open(&mut Vec::new());
+    let open = || replay(Box::<Disk>::default(), &path, options(FsyncPolicy::Always));
+    let (mut wal, _) = open().unwrap();
+    // A second process on the same log is refused while the first holds it.
+    let err = open().err().expect("the log is locked");
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert!(err
+        .to_string()
+        .ends_with("log.lock is locked: another pushgateway is using this persistence file"));
     wal.append(&delete("a"));
     wal.commit(Instant::now()).unwrap();
     assert!(wal.begin_compaction());
@@ -479,20 +577,13 @@ fn the_real_file_system_takes_the_same_steps() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
-    let mut seen = Vec::new();
-    drop(open(&mut seen));
-    assert_eq!(
-        seen,
-        [
-            format!("{:?}", Ok::<_, DecodeError>(delete("snap"))),
-            format!("{:?}", Ok::<_, DecodeError>(delete("tail")))
-        ]
-    );
+    let (_, seen) = open().unwrap();
+    assert_eq!(seen, ["12: delete snap", "40: delete tail"]);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["log"]);
+    assert_eq!(names, ["log", "log.lock"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,7 @@
 //! Shared by the black-box tests of the binary (`persistence`, `expiry`): the real binary on
-//! a free loopback port with the flags a test gives, plain HTTP/1.1 requests to it, and a
-//! scratch directory. Every wait is bounded; every process is stopped by its PID.
+//! a free loopback port with the flags a test gives, plain HTTP/1.1 requests to it (one per
+//! connection, or keep-alive with [`Client`]), and a scratch directory. Every wait is bounded;
+//! every process is stopped by its PID.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -9,9 +10,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-pub const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 pub struct Gateway {
     pub child: Child,
@@ -25,15 +26,54 @@ impl Drop for Gateway {
     }
 }
 
-/// Starts the binary with `flags` on a free loopback port and waits for it to say where it
-/// listens.
-pub fn start(flags: &[String]) -> Gateway {
-    let child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
+fn command(flags: &[String]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pushgateway"));
+    command
         .arg("--web.listen-address=127.0.0.1:0")
         .args(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Starts the binary with `flags` and waits until it is ready (its log, if any, replayed).
+pub fn start(flags: &[String]) -> Gateway {
+    let gateway = spawn(flags);
+    let deadline = Instant::now() + WAIT;
+    while gateway.request("GET", "/-/ready", "").0 != 200 {
+        assert!(Instant::now() < deadline, "the server never got ready");
+        thread::sleep(Duration::from_millis(5));
+    }
+    gateway
+}
+
+/// Runs the binary with `flags` to its exit (bounded); returns the exit code and its log.
+pub fn run_to_exit(flags: &[String]) -> (Option<i32>, String) {
+    let mut child = command(flags)
+        .spawn()
+        .expect("start the pushgateway binary");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not exit");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    let mut pipe = child.stderr.take().expect("stderr is piped");
+    pipe.read_to_string(&mut stderr).unwrap();
+    (status.code(), stderr)
+}
+
+/// Starts the binary with `flags` on a free loopback port and waits for it to say where it
+/// listens; a log may still be replaying.
+pub fn spawn(flags: &[String]) -> Gateway {
+    let child = command(flags)
         .spawn()
         .expect("start the pushgateway binary");
     // Owned by a Gateway at once, so that a failed start still stops the process.
@@ -87,9 +127,72 @@ impl Gateway {
     }
 
     pub fn sigterm(&mut self) {
+        self.signal(libc::SIGTERM);
+    }
+
+    pub fn signal(&mut self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
         // SAFETY: kill(2) only sends a signal to the process we started; no memory is shared.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+}
+
+/// A keep-alive HTTP/1.1 client that reads `Content-Length` replies.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(port: u16) -> std::io::Result<Client> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(WAIT))?;
+        Ok(Client {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        close: bool,
+    ) -> std::io::Result<(u16, String)> {
+        let connection = if close { "close" } else { "keep-alive" };
+        write!(
+            self.reader.get_mut(),
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: {connection}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut status_line = String::new();
+        if self.reader.read_line(&mut status_line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let status = status_line
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or(std::io::ErrorKind::InvalidData)?;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| std::io::ErrorKind::InvalidData)?;
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 

@@ -37,10 +37,15 @@ pub struct Counters {
 /// Echoes `METHOD TARGET vMINOR BODYLEN\n` then the body, with `X-Seq: <requests so far>`. `/big/N` answers N bytes of
 /// shared chunks, `/stream/N` the same N bytes produced a piece at a time, `/close` asks for
 /// the connection to close, `/quit` shuts the server down, `/fail-commit` makes the turn's
-/// `before_flush` fail.
+/// `before_flush` fail. `/change/ok` and `/change/lost` answer after the turn's commit; with
+/// `/change/lost` in the turn, the commit is said to have failed and the changes get 503.
 pub struct Echo {
     quit: bool,
     fail_commit: bool,
+    /// A `/change/lost` was answered this turn.
+    change_lost: bool,
+    /// The last commit failed.
+    commit_lost: bool,
     counters: Arc<Counters>,
     piece: Rc<[u8]>,
 }
@@ -90,6 +95,8 @@ impl Service for Echo {
             .header("X-Seq", seq.to_string())
             .body(Body::Bytes(body));
         response.close = req.target == "/close";
+        response.awaits_commit = req.target.starts_with("/change/");
+        self.change_lost |= req.target == "/change/lost";
         response
     }
 
@@ -97,9 +104,15 @@ impl Service for Echo {
         if self.fail_commit {
             return Err(io::Error::other("commit failed"));
         }
+        self.commit_lost = std::mem::take(&mut self.change_lost);
         let handled = self.counters.handled.load(Ordering::SeqCst);
         self.counters.committed.store(handled, Ordering::SeqCst);
         Ok(())
+    }
+
+    fn commit_failed(&mut self) -> Option<Response> {
+        self.commit_lost
+            .then(|| Response::new(503).body(Body::Static(b"not committed")))
     }
 
     fn tick(&mut self) {
@@ -154,6 +167,8 @@ pub fn start_on(addresses: &[&str], limits: Limits) -> (Running, Vec<SocketAddr>
         let mut service = Echo {
             quit: false,
             fail_commit: false,
+            change_lost: false,
+            commit_lost: false,
             counters: thread_counters,
             piece,
         };
