@@ -78,9 +78,12 @@ pub fn run(data: &[u8]) {
         disk.file(PATH) == Some(log),
         "a clean log is opened without cutting anything off"
     );
+    let served_again = scrape(&mut again);
     assert!(
-        scrape(&mut again) == served,
-        "the same records rebuild the same store"
+        served_again == served,
+        "the same records rebuild the same store:\n{:?}\n----\n{:?}",
+        served.as_ref().map(|s| String::from_utf8_lossy(s)),
+        served_again.as_ref().map(|s| String::from_utf8_lossy(s)),
     );
 
     let key = GroupingKey::from_pairs(vec![("job".into(), "after_replay".into())]);
