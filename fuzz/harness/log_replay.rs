@@ -162,9 +162,12 @@ fn framed(mut input: &[u8]) -> Vec<u8> {
 /// A file system in memory (the `wal::Storage` seam), so that an input costs no system call.
 /// Clones share the files.
 #[derive(Clone, Default)]
-struct Memory(Rc<RefCell<BTreeMap<PathBuf, Rc<RefCell<Vec<u8>>>>>>);
+struct Memory(Rc<RefCell<BTreeMap<PathBuf, Bytes>>>);
 
-struct MemoryFile(Rc<RefCell<Vec<u8>>>);
+/// A file's bytes, shared by every handle on it.
+type Bytes = Rc<RefCell<Vec<u8>>>;
+
+struct MemoryFile(Bytes);
 
 impl Memory {
     fn put(&self, path: &str, bytes: Vec<u8>) {

@@ -13,6 +13,15 @@
 //! frame differently is how requests are smuggled). Repeated `Content-Length` fields must agree.
 //! HTTP/1.1 needs exactly one `Host`. `Expect` may only be `100-continue` (else 417).
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use super::error::RequestError;
 use httparse::Header;
 
@@ -20,15 +29,16 @@ use httparse::Header;
 /// ends at or after `from`: a caller that passes the length of the previous, unfinished search
 /// never scans a byte twice. Bare LF line ends are accepted, as Go and httparse do.
 pub fn find_end(buf: &[u8], from: usize) -> Option<usize> {
-    memchr::memchr_iter(b'\n', &buf[from.min(buf.len())..])
+    memchr::memchr_iter(b'\n', buf.get(from..).unwrap_or_default())
         .map(|i| i + from)
         .find(|&lf| {
-            // The line that this LF ends is empty when it starts right after the previous LF.
-            match lf {
-                0 => true,
-                1 => buf[0] == b'\n' || buf[0] == b'\r',
-                _ => buf[lf - 1] == b'\n' || (buf[lf - 1] == b'\r' && buf[lf - 2] == b'\n'),
-            }
+            // The line that this LF ends is empty when it starts right after the previous LF
+            // (or the start), after an optional CR.
+            let before = |n: usize| lf.checked_sub(n).and_then(|i| buf.get(i)).copied();
+            matches!(
+                (before(1), before(2)),
+                (None | Some(b'\n'), _) | (Some(b'\r'), None | Some(b'\n'))
+            )
         })
         .map(|lf| lf + 1)
 }
@@ -173,7 +183,7 @@ fn trim(value: &[u8]) -> &[u8] {
         .iter()
         .rposition(|b| !is_space(b))
         .map_or(start, |i| i + 1);
-    &value[start..end]
+    value.get(start..end).unwrap_or_default()
 }
 
 /// The header array httparse fills, owned by the server and lent to one parse at a time.

@@ -100,7 +100,7 @@ pub fn parse(body: &[u8], opts: TextOptions) -> Result<Vec<Family<'_>>, ParseErr
     while !rest.is_empty() {
         line_number += 1;
         let (line, terminated) = match memchr(b'\n', rest) {
-            Some(end) => (&rest[..end], true),
+            Some(end) => (rest.get(..end).unwrap_or(rest), true),
             None => (rest, false),
         };
         rest = rest.get(line.len() + 1..).unwrap_or_default();
@@ -174,7 +174,7 @@ impl<'a> Parser<'a> {
         if cur.next_non_blank()? == b'\n' {
             return Ok(());
         }
-        let building = &mut self.table.families[family];
+        let building = self.table.building(family);
         if is_help {
             if building.help.is_some() {
                 return Err(Problem::SecondHelp(building.name.to_vec()));
@@ -233,7 +233,7 @@ impl<'a> Parser<'a> {
             .str(token)
             .and_then(number::parse_int)
             .ok_or_else(|| Problem::BadTimestamp(token.to_vec()))?;
-        self.table.families[family].metrics[series].timestamp_ms = Some(timestamp);
+        self.table.metric(family, series).1.timestamp_ms = Some(timestamp);
         // Upstream allows nothing at all after the timestamp, not even blanks.
         let rest = cur.rest_of_line_without_backslashes()?;
         if !rest.is_empty() {
@@ -334,14 +334,16 @@ impl<'a> Parser<'a> {
             return Err(Problem::MetricNameNotAllowed(name.into_owned()));
         }
         let resolved = self.table.resolve(name);
-        self.table.families[resolved.family]
+        self.table
+            .building(resolved.family)
             .mtype
             .get_or_insert(MetricType::Untyped);
         sample.target = Some(resolved);
         self.current = Some(resolved.family);
         // On a `{`-first line, labels read before the name may be this family's `le`/`quantile`.
         for index in (0..self.labels.len()).rev() {
-            if let Some(special) = self.special_label(sample, &self.labels[index].name) {
+            let label = self.labels.get(index);
+            if let Some(special) = label.and_then(|l| self.special_label(sample, &l.name)) {
                 let label = self.labels.remove(index);
                 special.store(sample, &label.value)?;
             }
@@ -351,7 +353,7 @@ impl<'a> Parser<'a> {
 
     /// Whether a label is the `le` of a histogram or the `quantile` of a summary line.
     fn special_label(&self, sample: &Sample, name: &str) -> Option<Special> {
-        let mtype = self.table.families[sample.target?.family].mtype?;
+        let mtype = self.table.families.get(sample.target?.family)?.mtype?;
         match name {
             "le" if mtype.is_histogram() => Some(Special::Le),
             "quantile" if mtype == MetricType::Summary => Some(Special::Quantile),
@@ -365,7 +367,8 @@ impl<'a> Parser<'a> {
             .target
             .map(|target| target.family)
             .or(self.current)
-            .map(|family| self.table.families[family].name.to_vec())
+            .and_then(|family| self.table.families.get(family))
+            .map(|building| building.name.to_vec())
             .unwrap_or_default()
     }
 
@@ -377,8 +380,8 @@ impl<'a> Parser<'a> {
         sample: &Sample,
         v: f64,
     ) -> Result<(), Problem> {
-        let building = &mut self.table.families[family];
-        match &mut building.metrics[series].value {
+        let (name, metric) = self.table.metric(family, series);
+        match &mut metric.value {
             Value::Simple(value) => *value = v,
             Value::Summary(summary) => match (role, sample.quantile) {
                 (Role::Count, _) => summary.count = number::go_u64(v),
@@ -392,12 +395,12 @@ impl<'a> Parser<'a> {
             Value::Histogram(histogram) => match (role, sample.le) {
                 (Role::Count, _) => {
                     histogram.count = number::histogram_count(v)
-                        .ok_or_else(|| Problem::NegativeCount(building.name.to_vec()))?;
+                        .ok_or_else(|| Problem::NegativeCount(name.to_vec()))?;
                 }
                 (Role::Sum, _) => histogram.sum = v,
                 (Role::Plain, Some(upper_bound)) => {
                     let count = number::histogram_count(v)
-                        .ok_or_else(|| Problem::NegativeBucket(building.name.to_vec()))?;
+                        .ok_or_else(|| Problem::NegativeBucket(name.to_vec()))?;
                     histogram.buckets.push(Bucket { upper_bound, count });
                 }
                 // Upstream silently ignores a histogram line without an `le`.
@@ -407,6 +410,10 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "every family with samples was named by a validated name and typed"
+    )]
     fn finish(self) -> Vec<Family<'a>> {
         let text = self.text;
         self.table
