@@ -47,6 +47,7 @@ mod table;
 mod tests;
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use memchr::memchr;
@@ -94,6 +95,7 @@ pub fn parse(body: &[u8], opts: TextOptions) -> Result<Vec<Family<'_>>, ParseErr
         table: Table::default(),
         current: None,
         labels: Vec::new(),
+        label_names: HashSet::new(),
     };
     let mut rest = body;
     let mut line_number = 0;
@@ -124,7 +126,14 @@ struct Parser<'a> {
     /// The labels of the line being read; reused so that a line joining an existing summary or
     /// histogram series allocates nothing.
     labels: Vec<Label<'a>>,
+    /// The names in `labels` once there are more than [`LABELS_SCANNED_MAX`] of them.
+    label_names: HashSet<Cow<'a, str>>,
 }
+
+/// Up to this many labels on a line, a new name is checked for repetition by a scan; past it,
+/// by `label_names`, so that a line of 100,000 labels costs linear time, not a minute of the
+/// loop.
+const LABELS_SCANNED_MAX: usize = 16;
 
 /// What a sample line has said so far about where its value goes.
 #[derive(Default)]
@@ -197,6 +206,7 @@ impl<'a> Parser<'a> {
 
     fn sample(&mut self, mut cur: Cursor<'a>, brace_first: bool) -> Result<(), Problem> {
         self.labels.clear();
+        self.label_names.clear();
         let mut sample = Sample::default();
         let b = if brace_first {
             b'{'
@@ -286,7 +296,7 @@ impl<'a> Parser<'a> {
                 Err(token) => return Err(Problem::LabelNameNotAllowed(token.into_owned())),
             };
             let special = self.special_label(sample, &name);
-            if special.is_none() && self.labels.iter().any(|label| label.name == name) {
+            if special.is_none() && self.has_label(&name) {
                 return Err(Problem::DuplicateLabelNames(self.family_name(sample)));
             }
             let b = cur.next_non_blank()?;
@@ -307,12 +317,31 @@ impl<'a> Parser<'a> {
                 ));
             }
             if special.is_none() {
-                self.labels.push(Label { name, value });
+                self.push_label(Label { name, value });
             }
             if b == b'}' {
                 return self.close_labels(cur, sample);
             }
         }
+    }
+
+    fn has_label(&self, name: &str) -> bool {
+        if self.labels.len() <= LABELS_SCANNED_MAX {
+            self.labels.iter().any(|label| label.name == name)
+        } else {
+            self.label_names.contains(name)
+        }
+    }
+
+    fn push_label(&mut self, label: Label<'a>) {
+        if self.labels.len() == LABELS_SCANNED_MAX {
+            let names = self.labels.iter().map(|l| l.name.clone());
+            self.label_names.extend(names);
+        }
+        if self.labels.len() >= LABELS_SCANNED_MAX {
+            self.label_names.insert(label.name.clone());
+        }
+        self.labels.push(label);
     }
 
     /// The current byte is the closing `}`.
@@ -345,6 +374,7 @@ impl<'a> Parser<'a> {
             let label = self.labels.get(index);
             if let Some(special) = label.and_then(|l| self.special_label(sample, &l.name)) {
                 let label = self.labels.remove(index);
+                self.label_names.remove(&label.name);
                 special.store(sample, &label.value)?;
             }
         }
