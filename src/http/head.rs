@@ -43,6 +43,22 @@ pub fn find_end(buf: &[u8], from: usize) -> Option<usize> {
         .map(|lf| lf + 1)
 }
 
+/// What Go answers to a version httparse refused: any `HTTP/<digit>.<digit>` is read (and
+/// refused with 505 unless it is 1.x); anything else there makes the request line malformed
+/// (400). The version is what follows the second space of the request line.
+fn version_error(head: &[u8]) -> RequestError {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.splitn(3, |&b| b == b' ').nth(2) {
+        Some([b'H', b'T', b'T', b'P', b'/', major, b'.', minor])
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            RequestError::UnsupportedVersion
+        }
+        _ => RequestError::Malformed,
+    }
+}
+
 /// How the body of a request is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
@@ -85,7 +101,7 @@ pub fn parse<'h, 'b>(
                 }
                 httparse::Error::HeaderName => RequestError::InvalidHeaderName,
                 httparse::Error::HeaderValue => RequestError::InvalidHeaderValue,
-                httparse::Error::Version => RequestError::UnsupportedVersion,
+                httparse::Error::Version => version_error(bytes),
                 _ => RequestError::Malformed,
             })
         }
@@ -326,6 +342,11 @@ mod tests {
             ("GET / HTTP/1.1\r\n\r\n", Err(RequestError::MissingHost)),
             ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", Err(RequestError::Malformed)),
             ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", Err(RequestError::UnsupportedVersion)),
+            ("GET / HTTP/0.9\r\nHost: a\r\n\r\n", Err(RequestError::UnsupportedVersion)),
+            ("GET / HTTP/1.x\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / HTTP/1.\u{ff}\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / HTTP/10.0\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / x HTTP/2.0\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("\r\n", Err(RequestError::Malformed)),
