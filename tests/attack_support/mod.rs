@@ -34,8 +34,17 @@ pub fn rss_bytes() -> u64 {
     kb * 1024
 }
 
+/// Runs the tests of one binary one at a time, so that each measures the process's memory
+/// alone.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Fails if resident memory grew past [`RSS_SLACK_BYTES`] over `baseline`. Meaningful only
-/// in a test binary that runs one test, since tests of one binary share the process.
+/// while no other test of the binary runs ([`one_at_a_time`]).
 pub fn assert_rss_near(baseline: u64, after: &str) {
     let rss = rss_bytes();
     assert!(
