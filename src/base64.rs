@@ -12,12 +12,25 @@
 //!   strict: `YR` decodes to `a` like `YQ`);
 //! - any other byte (`=`, `+`, `/`, …) is an error at its offset.
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use std::fmt;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const INVALID: u8 = 0xff;
 
 /// Alphabet byte → its six-bit value, or [`INVALID`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: a bad index fails the build"
+)]
 const DECODE: [u8; 256] = {
     let mut table = [INVALID; 256];
     let mut i = 0;
@@ -48,7 +61,7 @@ impl std::error::Error for DecodeError {}
 /// whose offset counts in the stripped input).
 pub fn decode_padding_optional(input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
     let end = input.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    decode_raw_url(&input[..end], out)
+    decode_raw_url(input.get(..end).unwrap_or_default(), out)
 }
 
 /// Appends the decoding of `input` to `out`, as Go's `RawURLEncoding.DecodeString`.
@@ -82,11 +95,13 @@ fn decode_quantum(input: &[u8], mut pos: usize, out: &mut Vec<u8>) -> Result<usi
             };
         };
         pos += 1;
-        match DECODE[usize::from(byte)] {
+        match DECODE.get(usize::from(byte)).copied().unwrap_or(INVALID) {
             INVALID if byte == b'\n' || byte == b'\r' => {}
             INVALID => return Err(DecodeError { offset: pos - 1 }),
             sextet => {
-                sextets[count] = sextet;
+                if let Some(slot) = sextets.get_mut(count) {
+                    *slot = sextet;
+                }
                 count += 1;
             }
         }
@@ -101,16 +116,17 @@ fn push_quantum(sextets: [u8; 4], count: usize, out: &mut Vec<u8>) {
         (2..=4).contains(&count),
         "a base64 quantum carries 2 to 4 sextets"
     );
-    let bits = u32::from(sextets[0]) << 18
-        | u32::from(sextets[1]) << 12
-        | u32::from(sextets[2]) << 6
-        | u32::from(sextets[3]);
-    let bytes = bits.to_be_bytes();
-    out.extend_from_slice(&bytes[1..count]);
+    let [s0, s1, s2, s3] = sextets.map(u32::from);
+    let bytes = (s0 << 18 | s1 << 12 | s2 << 6 | s3).to_be_bytes();
+    out.extend_from_slice(bytes.get(1..count).unwrap_or_default());
 }
 
 /// Appends the unpadded URL-safe encoding of `input` to `out` (what Go's
 /// `RawURLEncoding.EncodeToString` returns).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "chunks are at most 3 bytes and alphabet indices are masked to 6 bits"
+)]
 pub fn encode_raw_url(input: &[u8], out: &mut String) {
     out.reserve(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

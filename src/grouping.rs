@@ -15,6 +15,15 @@
 //! deviation R3 (spec §17), every stored value must be valid UTF-8, so the store only ever sees
 //! text. A repeated name overwrites the earlier value; the job segment overrides a `job` pair.
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use crate::base64;
 use crate::go_quote::quote as go_quote;
 use std::cmp::Ordering;
@@ -109,7 +118,7 @@ impl GroupingKey {
         utf8_names: bool,
     ) -> Result<GroupingKey, GroupingError> {
         assert!(
-            label_string.is_empty() || label_string[0] == b'/',
+            label_string.first().is_none_or(|&b| b == b'/'),
             "the router hands over the label string with its leading slash"
         );
         let job = if job_base64 {
@@ -146,7 +155,7 @@ impl GroupingKey {
     pub fn from_pairs(mut pairs: Vec<(String, String)>) -> GroupingKey {
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         assert!(
-            pairs.windows(2).all(|w| w[0].0 != w[1].0),
+            pairs.windows(2).all(|w| matches!(w, [a, b] if a.0 != b.0)),
             "grouping key label names must be unique"
         );
         let key = GroupingKey { labels: pairs };
@@ -163,9 +172,14 @@ impl GroupingKey {
         self.labels
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
-            .map(|i| self.labels[i].1.as_str())
+            .and_then(|i| self.labels.get(i))
+            .map(|(_, value)| value.as_str())
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "`parse` always adds the job label and `from_pairs` asserts it"
+    )]
     pub fn job(&self) -> &str {
         self.get("job")
             .expect("both constructors guarantee the job label")
@@ -218,7 +232,7 @@ fn split_labels(
     if label_string.len() <= 1 {
         return Ok(pairs);
     }
-    let components = &label_string[1..];
+    let components = label_string.get(1..).unwrap_or_default();
     // n separators make n + 1 components.
     if memchr::memchr_iter(b'/', components).count() % 2 == 0 {
         return Err(GroupingError::OddComponents {
@@ -251,7 +265,11 @@ fn split_labels(
             value_segment.to_vec()
         };
         match index.entry(name) {
-            Entry::Occupied(seen) => pairs[*seen.get()].1 = value,
+            Entry::Occupied(seen) => {
+                if let Some(pair) = pairs.get_mut(*seen.get()) {
+                    pair.1 = value;
+                }
+            }
             Entry::Vacant(new) => {
                 pairs.push((new.key().clone(), value));
                 new.insert(pairs.len() - 1);
@@ -292,9 +310,9 @@ fn unescape_value_encoding(name: &[u8]) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(escaped.len());
     let mut i = 0;
-    while i < escaped.len() {
-        if escaped[i] != b'_' {
-            out.push(escaped[i]);
+    while let Some(&b) = escaped.get(i) {
+        if b != b'_' {
+            out.push(b);
             i += 1;
             continue;
         }
@@ -306,10 +324,11 @@ fn unescape_value_encoding(name: &[u8]) -> Vec<u8> {
             }
             Some(_) => {
                 let hex_start = i + 1;
-                let Some(len) = escaped[hex_start..].iter().position(|&b| b == b'_') else {
+                let rest = escaped.get(hex_start..).unwrap_or_default();
+                let Some(len) = rest.iter().position(|&b| b == b'_') else {
                     return name.to_vec();
                 };
-                let hex = &escaped[hex_start..hex_start + len];
+                let hex = rest.get(..len).unwrap_or_default();
                 if len > HEX_DIGITS_MAX || !hex.iter().all(u8::is_ascii_hexdigit) {
                     return name.to_vec();
                 }

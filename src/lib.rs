@@ -1,6 +1,7 @@
 //! pushgateway-rs: a drop-in replacement for the Prometheus Pushgateway on one single-threaded
 //! event loop. `main.rs` only parses flags and calls [`server::run`]; everything else lives here
 //! so that tests, benches and fuzz targets link the same code. See ARCHITECTURE.md for the map.
+#![deny(unsafe_code)]
 
 #[cfg(feature = "tls")]
 pub mod auth;
@@ -32,6 +33,7 @@ pub mod reactor;
 pub mod router;
 pub mod server;
 pub mod store;
+mod sys;
 pub mod time_format;
 pub mod time_zone;
 #[cfg(feature = "tls")]

@@ -96,27 +96,13 @@ impl Default for Limits {
 /// so that the connection cap can stay below it: accept must never meet EMFILE in normal
 /// operation, because a listener that cannot accept stays readable and would spin the loop.
 pub fn raise_open_files_limit() -> std::io::Result<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one `rlimit` through a pointer to a live, properly aligned local.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(std::io::Error::last_os_error());
+    let (soft, hard) = crate::sys::open_files_limit()?;
+    if soft < hard && crate::sys::set_open_files_limit(hard, hard) {
+        return Ok(hard);
     }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the `rlimit` behind a pointer to a live local.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-        // A refusal (e.g. a hard limit of RLIM_INFINITY that the kernel caps lower) keeps the
-        // old soft limit, which is still a correct bound.
-    }
-    Ok(limit.rlim_cur)
+    // A refusal (e.g. a hard limit of RLIM_INFINITY that the kernel caps lower) keeps the old
+    // soft limit, which is still a correct bound.
+    Ok(soft)
 }
 
 /// The number of connection slots: the configured cap, kept below the open-file limit.
@@ -148,15 +134,7 @@ mod tests {
     #[test]
     fn raising_the_open_file_limit_reports_the_soft_limit() {
         let soft = raise_open_files_limit().expect("getrlimit");
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: as in raise_open_files_limit.
-        assert_eq!(
-            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-            0
-        );
-        assert_eq!(limit.rlim_cur, soft);
+        let (now, _) = crate::sys::open_files_limit().expect("getrlimit");
+        assert_eq!(now, soft);
     }
 }

@@ -1,6 +1,7 @@
 //! The binary: command line → [`Action`]. Help and version texts go to stdout (exit 0), a flag
 //! error goes to stderr the way upstream prints it (exit 1), and a run hands the configuration
 //! to the server. Nothing else lives here.
+#![forbid(unsafe_code)]
 
 use pushgateway::config::{self, Action};
 use pushgateway::{log, server};

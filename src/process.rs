@@ -40,7 +40,7 @@ pub fn read() -> ProcessStats {
     if let Some(stat) = read_text("/proc/self/stat").and_then(|s| Stat::parse(&s)) {
         stats.cpu_seconds_total = (stat.utime + stat.stime) as f64 / USER_HZ;
         stats.virtual_memory_bytes = stat.vsize as f64;
-        stats.resident_memory_bytes = stat.rss as f64 * page_size_bytes() as f64;
+        stats.resident_memory_bytes = stat.rss as f64 * crate::sys::page_size_bytes() as f64;
         if let Some(boot) = read_text("/proc/stat").and_then(|s| boot_time_seconds(&s)) {
             stats.start_time_seconds = boot as f64 + stat.starttime as f64 / USER_HZ;
         }
@@ -131,12 +131,6 @@ fn open_fds() -> Option<u64> {
         return Some(size);
     }
     Some(fs::read_dir("/proc/self/fd").ok()?.count() as u64)
-}
-
-fn page_size_bytes() -> u64 {
-    // SAFETY: sysconf reads a system constant; it takes no pointers and has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    u64::try_from(size).unwrap_or(4096)
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Bodies meant to exhaust memory: a declared 10 GB, a 10 GB chunk, 50 MB of garbage with and
 //! without a head. Each is refused, nothing of it is stored, and the gateway serves on. The
 //! gateway runs with its real limits (`Limits::default()`), which is what these tests add to
-//! `http_limits.rs` (shrunken limits, an echo service).
+//! `http_limits.rs` (shrunken limits, an echo service). Resident memory is back near where it
+//! was before each attack.
 
 mod attack_support;
 
-use attack_support::start;
+use attack_support::{assert_rss_near, one_at_a_time, rss_bytes, start};
 use pushgateway::limits::{Limits, BODY_BYTES_MAX};
 use std::io::{ErrorKind, Write};
 
@@ -36,7 +37,10 @@ fn too_large() -> String {
 
 #[test]
 fn a_declared_10_gb_body_gets_413_before_it_is_sent() {
+    let _alone = one_at_a_time();
     let gateway = start(Limits::default());
+    gateway.assert_serving("warm_up");
+    let baseline = rss_bytes();
     for expect in ["", "Expect: 100-continue\r\n"] {
         let mut client = gateway.client();
         client.send(
@@ -64,12 +68,16 @@ fn a_declared_10_gb_body_gets_413_before_it_is_sent() {
 
     gateway.assert_serving("after_huge");
     assert!(!gateway.scrape().contains("job=\"huge\""));
+    assert_rss_near(baseline, "10 GB bodies");
     gateway.stop();
 }
 
 #[test]
 fn a_50_mb_garbage_body_is_refused_and_nothing_is_stored() {
+    let _alone = one_at_a_time();
     let gateway = start(Limits::default());
+    gateway.assert_serving("warm_up");
+    let baseline = rss_bytes();
     let body = garbage(GARBAGE_BYTES);
 
     // With a length: all of it is read, then the parser refuses it.
@@ -117,5 +125,7 @@ fn a_50_mb_garbage_body_is_refused_and_nothing_is_stored() {
 
     gateway.assert_serving("after_garbage");
     assert!(!gateway.scrape().contains("job=\"garbage\""));
+    drop(body);
+    assert_rss_near(baseline, "50 MB of garbage");
     gateway.stop();
 }

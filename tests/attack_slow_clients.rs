@@ -1,11 +1,12 @@
 //! Clients that hold connections instead of using them: many slow heads (slowloris) and a flood
 //! of connections past the cap. Each costs only its own connection; the gateway keeps serving
-//! pushes and scrapes throughout and afterwards. Limits are lowered so the attacks are short.
+//! pushes and scrapes throughout and afterwards, and resident memory ends near where it
+//! started. Limits are lowered so the attacks are short.
 
 mod attack_support;
 
 use attack_support::http_support::WAIT;
-use attack_support::start;
+use attack_support::{assert_rss_near, one_at_a_time, rss_bytes, start};
 use pushgateway::limits::Limits;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +35,8 @@ fn silent(stream: &TcpStream) -> bool {
 
 #[test]
 fn slowloris_costs_only_the_slow_connections() {
+    let _alone = one_at_a_time();
+    let baseline = rss_bytes();
     let head_timeout = Duration::from_secs(4);
     let gateway = start(Limits {
         connections_max: SLOW_CLIENTS + 16,
@@ -83,11 +86,14 @@ fn slowloris_costs_only_the_slow_connections() {
     // Their slots are free again, and nothing of theirs was stored.
     gateway.assert_serving("after");
     assert!(!gateway.scrape().contains("job=\"slow\""));
+    assert_rss_near(baseline, "slowloris");
     gateway.stop();
 }
 
 #[test]
 fn a_connection_flood_past_the_cap_gets_503_and_the_gateway_serves_on() {
+    let _alone = one_at_a_time();
+    let baseline = rss_bytes();
     let connections_max = 64;
     let gateway = start(Limits {
         connections_max,
@@ -130,5 +136,6 @@ fn a_connection_flood_past_the_cap_gets_503_and_the_gateway_serves_on() {
     });
     assert!(served, "no slot was freed");
     gateway.assert_serving("after_flood");
+    assert_rss_near(baseline, "the connection flood");
     gateway.stop();
 }

@@ -16,6 +16,7 @@ pub mod chunked;
 pub mod compressed;
 pub mod grouping_key;
 pub mod http_head;
+pub mod log_replay;
 pub mod protobuf;
 mod splits;
 pub mod text;
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("compressed", compressed::run),
     ("grouping_key", grouping_key::run),
     ("http_head", http_head::run),
+    ("log_replay", log_replay::run),
     ("protobuf", protobuf::run),
     ("text", text::run),
 ];

@@ -31,8 +31,11 @@ pub(super) fn decode(body: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError
     loop {
         read_header(&mut input)?;
         let (crc, size) = inflate_member(&mut input, &mut inflater, sink)?;
-        let trailer = input.take(8).ok_or(DecodeError::UnexpectedEof)?;
-        if le32(&trailer[..4]) != crc || le32(&trailer[4..]) != size {
+        let trailer = input.take_array().ok_or(DecodeError::UnexpectedEof)?;
+        let [c0, c1, c2, c3, s0, s1, s2, s3] = trailer;
+        if u32::from_le_bytes([c0, c1, c2, c3]) != crc
+            || u32::from_le_bytes([s0, s1, s2, s3]) != size
+        {
             return Err(DecodeError::GzipChecksum);
         }
         if input.rest().is_empty() {
@@ -50,7 +53,7 @@ struct Input<'a> {
 
 impl<'a> Input<'a> {
     fn rest(&self) -> &'a [u8] {
-        &self.body[self.pos..]
+        self.body.get(self.pos..).unwrap_or_default()
     }
 
     /// The next `n` bytes, or `None` (nothing consumed) when fewer are left.
@@ -59,26 +62,30 @@ impl<'a> Input<'a> {
         self.pos += n;
         Some(bytes)
     }
-}
 
-fn le16(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
-}
+    /// [`Input::take`] into an array.
+    fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let bytes = *self.rest().first_chunk::<N>()?;
+        self.pos += N;
+        Some(bytes)
+    }
 
-fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    fn le16(&mut self) -> Result<u16, DecodeError> {
+        let bytes = self.take_array().ok_or(DecodeError::UnexpectedEof)?;
+        Ok(u16::from_le_bytes(bytes))
+    }
 }
 
 /// Reads one member header. Every shortfall is `unexpected EOF`, as Go's `noEOF` makes it.
 fn read_header(input: &mut Input<'_>) -> Result<(), DecodeError> {
     let start = input.pos;
-    let fixed = input.take(HEADER_BYTES).ok_or(DecodeError::UnexpectedEof)?;
-    if fixed[0] != ID1 || fixed[1] != ID2 || fixed[2] != METHOD_DEFLATE {
+    let fixed: [u8; HEADER_BYTES] = input.take_array().ok_or(DecodeError::UnexpectedEof)?;
+    let [id1, id2, method, flags, ..] = fixed;
+    if id1 != ID1 || id2 != ID2 || method != METHOD_DEFLATE {
         return Err(DecodeError::GzipHeader);
     }
-    let flags = fixed[3];
     if flags & FEXTRA != 0 {
-        let xlen = le16(input.take(2).ok_or(DecodeError::UnexpectedEof)?);
+        let xlen = input.le16()?;
         input
             .take(usize::from(xlen))
             .ok_or(DecodeError::UnexpectedEof)?;
@@ -89,8 +96,8 @@ fn read_header(input: &mut Input<'_>) -> Result<(), DecodeError> {
         }
     }
     if flags & FHCRC != 0 {
-        let covered = &input.body[start..input.pos];
-        let want = le16(input.take(2).ok_or(DecodeError::UnexpectedEof)?);
+        let covered = input.body.get(start..input.pos).unwrap_or_default();
+        let want = input.le16()?;
         if want != crc32fast::hash(covered) as u16 {
             return Err(DecodeError::GzipHeader);
         }
@@ -101,7 +108,7 @@ fn read_header(input: &mut Input<'_>) -> Result<(), DecodeError> {
 /// Skips a NUL-terminated header string of at most [`HEADER_STRING_BYTES_MAX`] bytes.
 fn skip_string(input: &mut Input<'_>) -> Result<(), DecodeError> {
     let rest = input.rest();
-    let window = &rest[..rest.len().min(HEADER_STRING_BYTES_MAX + 1)];
+    let window = rest.get(..=HEADER_STRING_BYTES_MAX).unwrap_or(rest);
     match memchr::memchr(0, window) {
         Some(nul) => {
             input.pos += nul + 1;
@@ -124,7 +131,7 @@ fn inflate_member(
     loop {
         let spare = sink.spare()?;
         let result = inflate(inflater, input.rest(), spare, MZFlush::None);
-        crc.update(&spare[..result.bytes_written]);
+        crc.update(spare.get(..result.bytes_written).unwrap_or_default());
         // The size field holds the length modulo 2^32 (RFC 1952), so truncation is meant.
         size = size.wrapping_add(result.bytes_written as u32);
         input.pos += result.bytes_consumed;

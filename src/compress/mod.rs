@@ -16,6 +16,15 @@
 //! some lines, a syntax error in those lines wins over the decoding error. We decode first,
 //! so the decoding error is the one reported. Both are a 400 and store nothing.
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 mod gunzip;
 mod gzip;
 mod negotiate;
@@ -221,7 +230,7 @@ impl<'a> Sink<'a> {
             self.buf.reserve_exact(target - self.buf.len());
             self.buf.resize(target, 0);
         }
-        Ok(&mut self.buf[self.filled..])
+        Ok(self.buf.get_mut(self.filled..).unwrap_or_default())
     }
 
     /// `n` bytes of `spare()` were written.

@@ -45,7 +45,7 @@ fn trim(value: &[u8]) -> &[u8] {
     let start = value.iter().position(|&b| b != b' ' && b != b'\t');
     let end = value.iter().rposition(|&b| b != b' ' && b != b'\t');
     match (start, end) {
-        (Some(start), Some(end)) => &value[start..=end],
+        (Some(start), Some(end)) => value.get(start..=end).unwrap_or_default(),
         _ => &[],
     }
 }
@@ -84,8 +84,9 @@ fn expect_quality(s: &[u8]) -> (f64, &[u8]) {
         Some(b'1') => 1.0,
         _ => return (-1.0, &[]),
     };
-    let Some(s) = s[1..].strip_prefix(b".") else {
-        return (q, &s[1..]);
+    let after = s.get(1..).unwrap_or_default();
+    let Some(s) = after.strip_prefix(b".") else {
+        return (q, after);
     };
     let (digits, rest) = split_while(s, |b| b.is_ascii_digit());
     let (mut n, mut d) = (0i64, 1i64);

@@ -14,6 +14,15 @@
 //!
 //! Lines end in CRLF only: a bare LF inside chunked framing is how request smuggling starts.
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 /// Longest chunk-size line, extensions included (Go's limit).
 pub const SIZE_LINE_BYTES_MAX: usize = 4096;
 

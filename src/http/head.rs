@@ -13,6 +13,15 @@
 //! frame differently is how requests are smuggled). Repeated `Content-Length` fields must agree.
 //! HTTP/1.1 needs exactly one `Host`. `Expect` may only be `100-continue` (else 417).
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use super::error::RequestError;
 use httparse::Header;
 
@@ -20,17 +29,34 @@ use httparse::Header;
 /// ends at or after `from`: a caller that passes the length of the previous, unfinished search
 /// never scans a byte twice. Bare LF line ends are accepted, as Go and httparse do.
 pub fn find_end(buf: &[u8], from: usize) -> Option<usize> {
-    memchr::memchr_iter(b'\n', &buf[from.min(buf.len())..])
+    memchr::memchr_iter(b'\n', buf.get(from..).unwrap_or_default())
         .map(|i| i + from)
         .find(|&lf| {
-            // The line that this LF ends is empty when it starts right after the previous LF.
-            match lf {
-                0 => true,
-                1 => buf[0] == b'\n' || buf[0] == b'\r',
-                _ => buf[lf - 1] == b'\n' || (buf[lf - 1] == b'\r' && buf[lf - 2] == b'\n'),
-            }
+            // The line that this LF ends is empty when it starts right after the previous LF
+            // (or the start), after an optional CR.
+            let before = |n: usize| lf.checked_sub(n).and_then(|i| buf.get(i)).copied();
+            matches!(
+                (before(1), before(2)),
+                (None | Some(b'\n'), _) | (Some(b'\r'), None | Some(b'\n'))
+            )
         })
         .map(|lf| lf + 1)
+}
+
+/// What Go answers to a version httparse refused: any `HTTP/<digit>.<digit>` is read (and
+/// refused with 505 unless it is 1.x); anything else there makes the request line malformed
+/// (400). The version is what follows the second space of the request line.
+fn version_error(head: &[u8]) -> RequestError {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.splitn(3, |&b| b == b' ').nth(2) {
+        Some([b'H', b'T', b'T', b'P', b'/', major, b'.', minor])
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            RequestError::UnsupportedVersion
+        }
+        _ => RequestError::Malformed,
+    }
 }
 
 /// How the body of a request is delimited.
@@ -75,7 +101,7 @@ pub fn parse<'h, 'b>(
                 }
                 httparse::Error::HeaderName => RequestError::InvalidHeaderName,
                 httparse::Error::HeaderValue => RequestError::InvalidHeaderValue,
-                httparse::Error::Version => RequestError::UnsupportedVersion,
+                httparse::Error::Version => version_error(bytes),
                 _ => RequestError::Malformed,
             })
         }
@@ -173,7 +199,7 @@ fn trim(value: &[u8]) -> &[u8] {
         .iter()
         .rposition(|b| !is_space(b))
         .map_or(start, |i| i + 1);
-    &value[start..end]
+    value.get(start..end).unwrap_or_default()
 }
 
 /// The header array httparse fills, owned by the server and lent to one parse at a time.
@@ -316,6 +342,11 @@ mod tests {
             ("GET / HTTP/1.1\r\n\r\n", Err(RequestError::MissingHost)),
             ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", Err(RequestError::Malformed)),
             ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", Err(RequestError::UnsupportedVersion)),
+            ("GET / HTTP/0.9\r\nHost: a\r\n\r\n", Err(RequestError::UnsupportedVersion)),
+            ("GET / HTTP/1.x\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / HTTP/1.\u{ff}\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / HTTP/10.0\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
+            ("GET / x HTTP/2.0\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", Err(RequestError::Malformed)),
             ("\r\n", Err(RequestError::Malformed)),

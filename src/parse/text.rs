@@ -47,6 +47,7 @@ mod table;
 mod tests;
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use memchr::memchr;
@@ -94,13 +95,14 @@ pub fn parse(body: &[u8], opts: TextOptions) -> Result<Vec<Family<'_>>, ParseErr
         table: Table::default(),
         current: None,
         labels: Vec::new(),
+        label_names: HashSet::new(),
     };
     let mut rest = body;
     let mut line_number = 0;
     while !rest.is_empty() {
         line_number += 1;
         let (line, terminated) = match memchr(b'\n', rest) {
-            Some(end) => (&rest[..end], true),
+            Some(end) => (rest.get(..end).unwrap_or(rest), true),
             None => (rest, false),
         };
         rest = rest.get(line.len() + 1..).unwrap_or_default();
@@ -124,7 +126,14 @@ struct Parser<'a> {
     /// The labels of the line being read; reused so that a line joining an existing summary or
     /// histogram series allocates nothing.
     labels: Vec<Label<'a>>,
+    /// The names in `labels` once there are more than [`LABELS_SCANNED_MAX`] of them.
+    label_names: HashSet<Cow<'a, str>>,
 }
+
+/// Up to this many labels on a line, a new name is checked for repetition by a scan; past it,
+/// by `label_names`, so that a line of 100,000 labels costs linear time, not a minute of the
+/// loop.
+const LABELS_SCANNED_MAX: usize = 16;
 
 /// What a sample line has said so far about where its value goes.
 #[derive(Default)]
@@ -174,7 +183,7 @@ impl<'a> Parser<'a> {
         if cur.next_non_blank()? == b'\n' {
             return Ok(());
         }
-        let building = &mut self.table.families[family];
+        let building = self.table.building(family);
         if is_help {
             if building.help.is_some() {
                 return Err(Problem::SecondHelp(building.name.to_vec()));
@@ -197,6 +206,7 @@ impl<'a> Parser<'a> {
 
     fn sample(&mut self, mut cur: Cursor<'a>, brace_first: bool) -> Result<(), Problem> {
         self.labels.clear();
+        self.label_names.clear();
         let mut sample = Sample::default();
         let b = if brace_first {
             b'{'
@@ -233,7 +243,7 @@ impl<'a> Parser<'a> {
             .str(token)
             .and_then(number::parse_int)
             .ok_or_else(|| Problem::BadTimestamp(token.to_vec()))?;
-        self.table.families[family].metrics[series].timestamp_ms = Some(timestamp);
+        self.table.metric(family, series).1.timestamp_ms = Some(timestamp);
         // Upstream allows nothing at all after the timestamp, not even blanks.
         let rest = cur.rest_of_line_without_backslashes()?;
         if !rest.is_empty() {
@@ -286,7 +296,7 @@ impl<'a> Parser<'a> {
                 Err(token) => return Err(Problem::LabelNameNotAllowed(token.into_owned())),
             };
             let special = self.special_label(sample, &name);
-            if special.is_none() && self.labels.iter().any(|label| label.name == name) {
+            if special.is_none() && self.has_label(&name) {
                 return Err(Problem::DuplicateLabelNames(self.family_name(sample)));
             }
             let b = cur.next_non_blank()?;
@@ -307,12 +317,31 @@ impl<'a> Parser<'a> {
                 ));
             }
             if special.is_none() {
-                self.labels.push(Label { name, value });
+                self.push_label(Label { name, value });
             }
             if b == b'}' {
                 return self.close_labels(cur, sample);
             }
         }
+    }
+
+    fn has_label(&self, name: &str) -> bool {
+        if self.labels.len() <= LABELS_SCANNED_MAX {
+            self.labels.iter().any(|label| label.name == name)
+        } else {
+            self.label_names.contains(name)
+        }
+    }
+
+    fn push_label(&mut self, label: Label<'a>) {
+        if self.labels.len() == LABELS_SCANNED_MAX {
+            let names = self.labels.iter().map(|l| l.name.clone());
+            self.label_names.extend(names);
+        }
+        if self.labels.len() >= LABELS_SCANNED_MAX {
+            self.label_names.insert(label.name.clone());
+        }
+        self.labels.push(label);
     }
 
     /// The current byte is the closing `}`.
@@ -334,15 +363,18 @@ impl<'a> Parser<'a> {
             return Err(Problem::MetricNameNotAllowed(name.into_owned()));
         }
         let resolved = self.table.resolve(name);
-        self.table.families[resolved.family]
+        self.table
+            .building(resolved.family)
             .mtype
             .get_or_insert(MetricType::Untyped);
         sample.target = Some(resolved);
         self.current = Some(resolved.family);
         // On a `{`-first line, labels read before the name may be this family's `le`/`quantile`.
         for index in (0..self.labels.len()).rev() {
-            if let Some(special) = self.special_label(sample, &self.labels[index].name) {
+            let label = self.labels.get(index);
+            if let Some(special) = label.and_then(|l| self.special_label(sample, &l.name)) {
                 let label = self.labels.remove(index);
+                self.label_names.remove(&label.name);
                 special.store(sample, &label.value)?;
             }
         }
@@ -351,7 +383,7 @@ impl<'a> Parser<'a> {
 
     /// Whether a label is the `le` of a histogram or the `quantile` of a summary line.
     fn special_label(&self, sample: &Sample, name: &str) -> Option<Special> {
-        let mtype = self.table.families[sample.target?.family].mtype?;
+        let mtype = self.table.families.get(sample.target?.family)?.mtype?;
         match name {
             "le" if mtype.is_histogram() => Some(Special::Le),
             "quantile" if mtype == MetricType::Summary => Some(Special::Quantile),
@@ -365,7 +397,8 @@ impl<'a> Parser<'a> {
             .target
             .map(|target| target.family)
             .or(self.current)
-            .map(|family| self.table.families[family].name.to_vec())
+            .and_then(|family| self.table.families.get(family))
+            .map(|building| building.name.to_vec())
             .unwrap_or_default()
     }
 
@@ -377,8 +410,8 @@ impl<'a> Parser<'a> {
         sample: &Sample,
         v: f64,
     ) -> Result<(), Problem> {
-        let building = &mut self.table.families[family];
-        match &mut building.metrics[series].value {
+        let (name, metric) = self.table.metric(family, series);
+        match &mut metric.value {
             Value::Simple(value) => *value = v,
             Value::Summary(summary) => match (role, sample.quantile) {
                 (Role::Count, _) => summary.count = number::go_u64(v),
@@ -392,12 +425,12 @@ impl<'a> Parser<'a> {
             Value::Histogram(histogram) => match (role, sample.le) {
                 (Role::Count, _) => {
                     histogram.count = number::histogram_count(v)
-                        .ok_or_else(|| Problem::NegativeCount(building.name.to_vec()))?;
+                        .ok_or_else(|| Problem::NegativeCount(name.to_vec()))?;
                 }
                 (Role::Sum, _) => histogram.sum = v,
                 (Role::Plain, Some(upper_bound)) => {
                     let count = number::histogram_count(v)
-                        .ok_or_else(|| Problem::NegativeBucket(building.name.to_vec()))?;
+                        .ok_or_else(|| Problem::NegativeBucket(name.to_vec()))?;
                     histogram.buckets.push(Bucket { upper_bound, count });
                 }
                 // Upstream silently ignores a histogram line without an `le`.
@@ -407,6 +440,10 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "every family with samples was named by a validated name and typed"
+    )]
     fn finish(self) -> Vec<Family<'a>> {
         let text = self.text;
         self.table

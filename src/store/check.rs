@@ -108,7 +108,9 @@ impl Store {
         })
     }
 
-    /// Every inconsistency in the whole store (spec §6.5 over everything; §8.5).
+    /// Every inconsistency in the whole store (spec §6.5 over everything; §8.5), sorted: the
+    /// families and series are visited in hash order, which differs between two stores with
+    /// the same content (a restarted server), and a scrape error should not.
     pub fn full_check(&self) -> Vec<String> {
         let mut errors = Vec::new();
         for (name, entry) in self.families.iter() {
@@ -172,6 +174,7 @@ impl Store {
                 errors.push(duplicate(n2, t2, m2));
             }
         }
+        errors.sort_unstable();
         errors
     }
 

@@ -13,6 +13,15 @@
 //! checksum covers the length too, so a flipped length bit is caught even when the length it
 //! makes still fits.
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use crate::limits::LOG_RECORD_BYTES_MAX;
 use std::fmt;
 use std::io::{self, Read};
@@ -27,6 +36,10 @@ pub const HEADER_BYTES: usize = MAGIC.len() + 4;
 pub const FRAME_HEAD_BYTES: usize = 8;
 
 /// The header of a new log.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "constant ranges of an array of constant size"
+)]
 pub fn header() -> [u8; HEADER_BYTES] {
     let mut out = [0; HEADER_BYTES];
     out[..MAGIC.len()].copy_from_slice(&MAGIC);
@@ -58,10 +71,10 @@ pub fn check_header(start: &[u8]) -> HeaderCheck {
             HeaderCheck::Foreign
         };
     }
-    if start[..MAGIC.len()] != MAGIC {
-        return HeaderCheck::Foreign;
-    }
-    let version = u32::from_le_bytes(read4(&start[MAGIC.len()..]));
+    let version = match start.strip_prefix(&MAGIC).and_then(<[u8]>::first_chunk) {
+        Some(version) => u32::from_le_bytes(*version),
+        None => return HeaderCheck::Foreign,
+    };
     if version == VERSION {
         HeaderCheck::Valid
     } else {
@@ -71,6 +84,10 @@ pub fn check_header(start: &[u8]) -> HeaderCheck {
 
 /// Appends one frame to `out`; `payload` writes the payload after the kind byte. A payload
 /// longer than the limit is a bug in the caller: every record is bounded by a request limit.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "writes into the frame head it has just appended at `start`"
+)]
 pub fn encode(out: &mut Vec<u8>, kind: u8, payload: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME_HEAD_BYTES]);
@@ -92,10 +109,6 @@ fn checksum(len: &[u8; 4], body: &[u8]) -> u32 {
     hasher.update(len);
     hasher.update(body);
     hasher.finalize()
-}
-
-fn read4(bytes: &[u8]) -> [u8; 4] {
-    [bytes[0], bytes[1], bytes[2], bytes[3]]
 }
 
 /// Why the frame at some offset cannot be read; everything from there on is the damaged tail.
@@ -201,9 +214,10 @@ impl<R: Read> FrameReader<R> {
         }
         let mut head = [0; FRAME_HEAD_BYTES];
         self.source.read_exact(&mut head)?;
-        let len_bytes = read4(&head);
+        let [l0, l1, l2, l3, c0, c1, c2, c3] = head;
+        let len_bytes = [l0, l1, l2, l3];
         let len = u64::from(u32::from_le_bytes(len_bytes));
-        let crc = u32::from_le_bytes(read4(&head[4..]));
+        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
         let left = left - FRAME_HEAD_BYTES as u64;
         if len == 0 {
             return damaged(Damage::EmptyFrame);
@@ -221,10 +235,13 @@ impl<R: Read> FrameReader<R> {
             return damaged(Damage::ChecksumMismatch);
         }
         self.offset += FRAME_HEAD_BYTES as u64 + len;
+        let Some((&kind, payload)) = self.buf.split_first() else {
+            return damaged(Damage::EmptyFrame);
+        };
         Ok(Next::Frame(Frame {
             offset,
-            kind: self.buf[0],
-            payload: &self.buf[1..],
+            kind,
+            payload,
         }))
     }
 }

@@ -15,6 +15,15 @@
 //! body        = the rest of the payload
 //! ```
 
+// A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
+// exception is allowed in place, with the reason it cannot fire.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use std::borrow::Cow;
 use std::fmt;
 
@@ -203,6 +212,10 @@ fn encode_key(out: &mut Vec<u8>, pairs: &[(String, String)]) {
 }
 
 /// Every length in a record is bounded by the frame's own u32 length.
+#[allow(
+    clippy::expect_used,
+    reason = "encoding: every record is bounded by a request limit far below 4 GiB"
+)]
 fn len32(n: usize) -> u32 {
     u32::try_from(n).expect("a record field is shorter than its record")
 }
@@ -221,12 +234,15 @@ impl<'a> Payload<'a> {
     }
 
     fn byte(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        Ok(self.take(1, field)?[0])
+        let byte = self.take(1, field)?.first().copied();
+        byte.ok_or(DecodeError::Short(field))
     }
 
     fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let b = self.take(4, field)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let b = self.take(4, field)?.try_into();
+        Ok(u32::from_le_bytes(
+            b.map_err(|_| DecodeError::Short(field))?,
+        ))
     }
 
     fn time(&mut self) -> Result<i64, DecodeError> {

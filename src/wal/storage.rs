@@ -4,7 +4,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -84,9 +83,7 @@ impl Storage for Disk {
             .truncate(false)
             .mode(0o600)
             .open(path)?;
-        // SAFETY: flock(2) on a descriptor this function owns; no memory is passed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let e = io::Error::last_os_error();
+        if let Err(e) = crate::sys::try_lock_exclusive(&file) {
             if e.kind() == io::ErrorKind::WouldBlock {
                 return Err(io::Error::new(
                     e.kind(),

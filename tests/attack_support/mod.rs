@@ -17,6 +17,44 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+/// What an attack may leave of this process's resident memory (the gateway runs in it): the
+/// allocator keeps what the largest request parsed here took (100,000 labels, about 25 MiB of
+/// structure) for reuse. A body held on to would show: the attacks send 50 MB to 10 GB.
+pub const RSS_SLACK_BYTES: u64 = 48 << 20;
+
+/// This process's resident memory, from `/proc/self/status`.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .expect("VmRSS in /proc/self/status");
+    kb * 1024
+}
+
+/// Runs the tests of one binary one at a time, so that each measures the process's memory
+/// alone.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Fails if resident memory grew past [`RSS_SLACK_BYTES`] over `baseline`. Meaningful only
+/// while no other test of the binary runs ([`one_at_a_time`]).
+pub fn assert_rss_near(baseline: u64, after: &str) {
+    let rss = rss_bytes();
+    assert!(
+        rss <= baseline + RSS_SLACK_BYTES,
+        "after {after}: resident memory {} MiB, {} MiB at the start",
+        rss >> 20,
+        baseline >> 20
+    );
+}
+
 pub struct Gateway {
     pub addr: SocketAddr,
     done: mpsc::Receiver<io::Result<()>>,

@@ -63,8 +63,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn fixed64(&mut self) -> Result<u64, WireError> {
-        let bytes = self.take(8)?;
-        Ok(u64::from_le_bytes(bytes.try_into().expect("took 8 bytes")))
+        let bytes = self.take(8)?.try_into();
+        Ok(u64::from_le_bytes(
+            bytes.map_err(|_| WireError::UnexpectedEof)?,
+        ))
     }
 
     pub fn double(&mut self) -> Result<f64, WireError> {
@@ -72,10 +74,8 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], WireError> {
-        if len > self.buf.len() - self.pos {
-            return Err(WireError::UnexpectedEof);
-        }
-        let bytes = &self.buf[self.pos..self.pos + len];
+        let bytes = self.buf.get(self.pos..).and_then(|rest| rest.get(..len));
+        let bytes = bytes.ok_or(WireError::UnexpectedEof)?;
         self.pos += len;
         Ok(bytes)
     }

@@ -100,7 +100,7 @@ impl<'a> Cursor<'a> {
 
     /// The bytes from the current one to the end of the line.
     pub fn rest_of_line(&mut self) -> Result<&'a [u8], Eof> {
-        let rest = &self.line[self.pos..];
+        let rest = self.line.get(self.pos..).unwrap_or_default();
         self.pos = self.line.len();
         self.cur().map(|_| rest)
     }
@@ -119,9 +119,15 @@ impl<'a> Cursor<'a> {
     /// The bytes from the current one up to a blank or the end of the line.
     pub fn until_blank(&mut self) -> Result<&'a [u8], Eof> {
         let start = self.pos;
-        let len = self.line[start..].iter().position(|&b| is_blank(b));
+        let len = self
+            .line
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&b| is_blank(b));
         self.pos = len.map_or(self.line.len(), |len| start + len);
-        self.cur().map(|_| &self.line[start..self.pos])
+        self.cur()
+            .map(|_| self.line.get(start..self.pos).unwrap_or_default())
     }
 
     /// A metric or label name starting at the current byte; empty if that byte cannot start one.
@@ -133,21 +139,26 @@ impl<'a> Cursor<'a> {
             return Ok(Cow::Borrowed(&[]));
         }
         if first != b'"' {
-            let len = self.line[start..]
+            let len = self
+                .line
+                .get(start..)
+                .unwrap_or_default()
                 .iter()
                 .position(|&b| !kind.continues_unquoted(b));
             let end = len.map_or(self.line.len(), |len| start + len);
             if self.line.get(end) != Some(&b'"') {
                 self.pos = end;
                 self.cur()?;
-                return Ok(Cow::Borrowed(&self.line[start..end]));
+                return Ok(Cow::Borrowed(self.line.get(start..end).unwrap_or_default()));
             }
         } else {
-            let inner = &self.line[start + 1..];
-            if let Some(len) = memchr2(b'"', b'\\', inner).filter(|&len| inner[len] == b'"') {
+            let inner = self.line.get(start + 1..).unwrap_or_default();
+            if let Some(len) =
+                memchr2(b'"', b'\\', inner).filter(|&len| inner.get(len) == Some(&b'"'))
+            {
                 self.pos = start + 1 + len;
                 self.bump()?;
-                return Ok(Cow::Borrowed(&inner[..len]));
+                return Ok(Cow::Borrowed(inner.get(..len).unwrap_or_default()));
             }
         }
         self.name_slow(kind)
@@ -186,7 +197,7 @@ impl<'a> Cursor<'a> {
         let mut from = self.pos + 1;
         let mut owned: Option<Vec<u8>> = None;
         loop {
-            let rest = &self.line[from..];
+            let rest = self.line.get(from..).unwrap_or_default();
             let Some(len) = memchr2(b'"', b'\\', rest) else {
                 self.pos = self.line.len();
                 self.cur()?;
@@ -195,12 +206,12 @@ impl<'a> Cursor<'a> {
                 return Err(Problem::LabelValueNewline(token));
             };
             let at = from + len;
-            if self.line[at] == b'"' {
+            if self.line.get(at) == Some(&b'"') {
                 self.pos = at;
                 return Ok(match owned {
-                    None => Cow::Borrowed(&rest[..len]),
+                    None => Cow::Borrowed(rest.get(..len).unwrap_or_default()),
                     Some(mut token) => {
-                        token.extend_from_slice(&rest[..len]);
+                        token.extend_from_slice(rest.get(..len).unwrap_or_default());
                         Cow::Owned(token)
                     }
                 });
@@ -208,7 +219,7 @@ impl<'a> Cursor<'a> {
             self.pos = at;
             let escaped = unescape(self.bump()?)?;
             let token = owned.get_or_insert_with(Vec::new);
-            token.extend_from_slice(&rest[..len]);
+            token.extend_from_slice(rest.get(..len).unwrap_or_default());
             token.push(escaped);
             from = at + 2;
         }
@@ -219,7 +230,7 @@ impl<'a> Cursor<'a> {
         let mut from = self.pos;
         let mut owned: Option<Vec<u8>> = None;
         loop {
-            let rest = &self.line[from..];
+            let rest = self.line.get(from..).unwrap_or_default();
             let Some(len) = memchr(b'\\', rest) else {
                 self.pos = self.line.len();
                 self.cur()?;
@@ -235,7 +246,7 @@ impl<'a> Cursor<'a> {
             self.pos = at;
             let escaped = unescape(self.bump()?)?;
             let token = owned.get_or_insert_with(Vec::new);
-            token.extend_from_slice(&rest[..len]);
+            token.extend_from_slice(rest.get(..len).unwrap_or_default());
             token.push(escaped);
             from = at + 2;
         }

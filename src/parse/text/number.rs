@@ -48,7 +48,7 @@ fn is_decimal(s: &[u8]) -> bool {
     let mut i = int_digits;
     let mut frac_digits = 0;
     if s.get(i) == Some(&b'.') {
-        frac_digits = digits(&s[i + 1..]);
+        frac_digits = digits(s.get(i + 1..).unwrap_or_default());
         i += 1 + frac_digits;
     }
     if int_digits + frac_digits == 0 {
@@ -59,7 +59,7 @@ fn is_decimal(s: &[u8]) -> bool {
         if matches!(s.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        let exp_digits = digits(&s[i..]);
+        let exp_digits = digits(s.get(i..).unwrap_or_default());
         if exp_digits == 0 {
             return false;
         }

@@ -60,6 +60,26 @@ pub(super) struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
+    /// The family at an index [`Table::resolve`] handed out.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from `resolve`, and families are never removed"
+    )]
+    pub fn building(&mut self, family: usize) -> &mut Building<'a> {
+        &mut self.families[family]
+    }
+
+    /// The series at indices [`Table::resolve`] and [`Table::series`] handed out, with the
+    /// name of its family.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from `resolve` and `series`; nothing is ever removed"
+    )]
+    pub fn metric(&mut self, family: usize, series: usize) -> (&[u8], &mut Metric<'a>) {
+        let building = &mut self.families[family];
+        (&building.name, &mut building.metrics[series])
+    }
+
     pub fn resolve(&mut self, name: Cow<'a, [u8]>) -> Resolved {
         if let Some((last, resolved)) = &self.last_name {
             if *last == name {
@@ -98,7 +118,7 @@ impl<'a> Table<'a> {
             strip(name, b"_count", Role::Count).or_else(|| strip(name, b"_sum", Role::Sum));
         if let Some((base, role)) = summary {
             if let Some(family) = self.family_named(base) {
-                if self.families[family].mtype == Some(MetricType::Summary) {
+                if self.families.get(family)?.mtype == Some(MetricType::Summary) {
                     return Some(Resolved { family, role });
                 }
             }
@@ -106,7 +126,8 @@ impl<'a> Table<'a> {
         let histogram = summary.or_else(|| strip(name, b"_bucket", Role::Plain))?;
         let (base, role) = histogram;
         let family = self.family_named(base)?;
-        self.families[family]
+        self.families
+            .get(family)?
             .mtype
             .is_some_and(MetricType::is_histogram)
             .then_some(Resolved { family, role })
@@ -115,12 +136,17 @@ impl<'a> Table<'a> {
     /// The family called exactly `name` (an alias of that spelling does not count).
     fn family_named(&self, name: &[u8]) -> Option<usize> {
         let resolved = self.resolved.get(name)?;
-        (self.families[resolved.family].name.as_ref() == name).then_some(resolved.family)
+        (self.families.get(resolved.family)?.name.as_ref() == name).then_some(resolved.family)
     }
 
     /// The series of `family` that a line with `labels` adds to, created if new. The labels move
     /// into a new series and are dropped when the line joins an existing one, so `labels` is
     /// empty afterwards either way.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`family` comes from `resolve` and series indices from this family's own \
+                  bookkeeping; neither families nor series are ever removed"
+    )]
     pub fn series(&mut self, family: usize, labels: &mut Vec<Label<'a>>) -> usize {
         let building = &mut self.families[family];
         let value = match building.mtype {
@@ -170,8 +196,8 @@ impl<'a> Table<'a> {
 
 fn strip<'n>(name: &'n [u8], suffix: &[u8], role: Role) -> Option<(&'n [u8], Role)> {
     // Upstream wants something before the suffix: `_count` alone is just a name.
-    (name.len() > suffix.len() && name.ends_with(suffix))
-        .then(|| (&name[..name.len() - suffix.len()], role))
+    let base = name.strip_suffix(suffix)?;
+    (!base.is_empty()).then_some((base, role))
 }
 
 /// Moves the labels into an exactly sized vector; `labels` keeps its capacity for the next line.

@@ -794,3 +794,32 @@ fn mutations_never_panic() {
         }
     }
 }
+
+/// Past the scanned few, repeated names are found through the set of the line's names, which
+/// starts afresh on every line and forgets the `le` a `{`-first line hands to its histogram.
+#[test]
+fn repeated_label_names_are_found_on_long_lines() {
+    let labels = |n: usize| (0..n).map(|i| format!("l{i}=\"v\"")).collect::<Vec<_>>();
+    for n in [1, 16, 17, 18, 1000] {
+        let mut line = labels(n);
+        line.push("l0=\"w\"".to_string());
+        let body = format!("m{{{}}} 1\n", line.join(","));
+        let want = "text format parsing error in line 1: duplicate label names for metric \"m\"";
+        assert_eq!(rejected(body.as_bytes(), LEGACY), want, "{n} labels");
+    }
+    let unique = format!(
+        "m{{{}}} 1\nm{{{}}} 2\n",
+        labels(40).join(","),
+        labels(3).join(",")
+    );
+    let families = parse(unique.as_bytes(), LEGACY).unwrap();
+    assert_eq!(families[0].metrics.len(), 2);
+    assert_eq!(families[0].metrics[0].labels.len(), 40);
+
+    let mut line = labels(20);
+    line.push("le=\"1\"".to_string());
+    line.push("h".to_string());
+    let body = format!("# TYPE h histogram\n{{{}}} 1\n", line.join(","));
+    let families = parse(body.as_bytes(), UTF8).unwrap();
+    assert_eq!(families[0].metrics[0].labels.len(), 20);
+}
