@@ -16,8 +16,10 @@
 //! it is measured; a scenario stops asking upstream for more rounds once it has spent
 //! [`UPSTREAM_BUDGET`] on it, and says so in the table.
 //!
-//! Run (about 10 minutes): `cargo build --release && cargo bench --bench e2e`.
-//! `-- --quick` shrinks everything tenfold for trying the bench out in a minute.
+//! Run (about 10 minutes): `cargo bench --bench e2e` (Cargo builds our binary for it, with the
+//! release settings and symbols kept).
+//! `-- --quick` shrinks everything tenfold for trying the bench out in a minute;
+//! `-- --ours-only` leaves upstream out (for profiling ours: attach `perf record -p`).
 //! The medians also go to `target/bench-e2e/results.tsv` for `scripts/bench-plot`.
 
 mod bodies;
@@ -40,7 +42,7 @@ const SERIES_PER_GROUP: usize = 100;
 const HOT_GROUPS: usize = 1000;
 const HOT_SERIES: usize = 5;
 /// Time upstream may spend on one scenario of one stage before it is asked for no more rounds.
-const UPSTREAM_BUDGET: Duration = Duration::from_secs(60);
+const UPSTREAM_BUDGET: Duration = Duration::from_secs(90);
 /// The store column of what is measured on a freshly started server.
 const FRESH: &str = "fresh server";
 
@@ -136,12 +138,10 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-e2e");
     let work = dir.join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
-    assert!(
-        Kind::Ours.binary().exists(),
-        "build the release binary first: cargo build --release"
-    );
     let mut kinds = vec![Kind::Ours];
-    if Path::new(servers::UPSTREAM_BIN).exists() {
+    if std::env::args().any(|a| a == "--ours-only") {
+        println!("--ours-only: upstream not measured");
+    } else if Path::new(servers::UPSTREAM_BIN).exists() {
         kinds.push(Kind::Upstream);
     } else {
         println!(
@@ -183,23 +183,22 @@ fn startup(config: &Config, kinds: &[Kind], work: &Path, results: &mut Results) 
     let big = big_put_scenario(config);
     let body_mb = big_put.len() as f64 / 1e6;
     for &kind in kinds {
-        let size = std::fs::metadata(kind.binary()).unwrap().len();
-        results.add(
-            "binary size",
-            "",
-            "MB",
-            Better::Lower,
-            kind.name(),
-            size as f64 / 1e6,
-        );
+        let size = servers::stripped_size(&kind.binary(), &work.join("stripped"));
+        let mb = size as f64 / 1e6;
+        results.add_once("binary size (stripped)", "", "MB", kind.name(), mb);
     }
     for _ in 0..config.rounds {
         for &kind in kinds {
+            let who = kind.name();
+            let (server, ready) = servers::start(kind, Path::new(""), false);
+            server.stop();
+            let scenario = "start to ready, no persistence file";
+            results.add(scenario, FRESH, "ms", Better::Lower, who, ms(ready));
             let persistence = work.join(format!("startup-{}", kind.name()));
             let _ = std::fs::remove_file(&persistence);
             let (server, ready) = servers::start(kind, &persistence, false);
-            let who = kind.name();
-            results.add("start to ready", FRESH, "ms", Better::Lower, who, ms(ready));
+            let scenario = "start to ready, new persistence file";
+            results.add(scenario, FRESH, "ms", Better::Lower, who, ms(ready));
             std::thread::sleep(Duration::from_millis(200));
             results.add(
                 "idle RSS",
@@ -244,7 +243,7 @@ fn stages(config: &Config, kinds: &[Kind], work: &Path, results: &mut Results) {
     for stage in std::iter::once(0).chain(config.stages.iter().copied()) {
         let series = HOT_GROUPS * HOT_SERIES + stage * SERIES_PER_GROUP;
         let store = if stage == 0 {
-            format!("{} small groups", thousands(HOT_GROUPS))
+            hot_store()
         } else {
             format!("{} series", short(stage * SERIES_PER_GROUP))
         };
@@ -295,6 +294,10 @@ fn stages(config: &Config, kinds: &[Kind], work: &Path, results: &mut Results) {
 fn restarts(config: &Config, nodes: &mut [Node], store: &str, results: &mut Results) {
     for node in nodes.iter_mut() {
         node.spent = Duration::ZERO;
+        node.stop();
+        let bytes = std::fs::metadata(&node.persistence).map_or(0, |m| m.len());
+        let file = "persistence file at restart";
+        results.add_once(file, store, "MB", node.who(), bytes as f64 / 1e6);
     }
     for _ in 0..config.rounds {
         for node in nodes.iter_mut() {
@@ -338,14 +341,17 @@ fn rounds(
             let who = node.who();
             let measured = node.timed(|node| {
                 let addr = node.server().addr;
-                let rate = measure::push_rate(addr, hot, config.window).rate();
+                let rate = push_rate(node.server().addr, &node.server().schedstat(), hot, config);
                 let scrapes = Scrape::ALL.map(|kind| measure::scrape(addr, kind));
                 (rate, scrapes)
             });
-            let Some((rate, scrapes)) = measured else {
+            let Some(((rate, cpu), scrapes)) = measured else {
                 continue;
             };
             results.add(&pushes, store, "/s", Better::Higher, who, rate);
+            if with_push_ceiling {
+                add_cpu_per_push(results, store, who, cpu);
+            }
             for (kind, (secs, bytes)) in Scrape::ALL.into_iter().zip(scrapes) {
                 let scenario = format!("{} scrape", kind.name());
                 results.add(&scenario, store, "ms", Better::Lower, who, secs * 1e3);
@@ -357,8 +363,9 @@ fn rounds(
             }
         }
         if with_push_ceiling {
-            let rate = measure::push_rate(trivial.addr, hot, config.window).rate();
+            let (rate, cpu) = push_rate(trivial.addr, &trivial.schedstat, hot, config);
             results.add(&pushes, store, "/s", Better::Higher, CEILING, rate);
+            add_cpu_per_push(results, store, CEILING, cpu);
         }
         trivial.set_body(vec![b'x'; text_bytes]);
         let body = bodies::request("GET", "/body", "", b"");
@@ -378,6 +385,42 @@ fn rounds(
             results.skip(&pushes, store, "/s", Better::Higher, node.who(), &why);
         }
     }
+}
+
+/// The small-push rate, and the server's CPU time per push and share of its core.
+fn push_rate(
+    addr: std::net::SocketAddr,
+    schedstat: &Path,
+    hot: &[Vec<u8>],
+    config: &Config,
+) -> (f64, (f64, f64)) {
+    let before = servers::cpu_seconds(schedstat);
+    let started = Instant::now();
+    let outcome = measure::push_rate(addr, hot, config.window);
+    let busy = (servers::cpu_seconds(schedstat) - before) / started.elapsed().as_secs_f64();
+    // The probe push counts too.
+    let cpu_per_push = (servers::cpu_seconds(schedstat) - before) / (outcome.ok + 1) as f64;
+    (outcome.rate(), (cpu_per_push, busy))
+}
+
+/// Whether the server's core was the limit, and what one push cost it.
+fn add_cpu_per_push(results: &mut Results, store: &str, who: &str, (per_push, busy): (f64, f64)) {
+    results.add(
+        "server CPU per small push",
+        store,
+        "µs",
+        Better::Lower,
+        who,
+        per_push * 1e6,
+    );
+    results.add(
+        "server core busy during small pushes",
+        store,
+        "%",
+        Better::Neither,
+        who,
+        busy * 100.0,
+    );
 }
 
 /// Push latency while the store is scraped back to back, alternately.
@@ -424,7 +467,7 @@ fn latency(
 
 /// Issue 8's targets, from this run's medians.
 fn targets(config: &Config, results: &Results) -> Vec<Target> {
-    let hot_store = format!("{} small groups", thousands(HOT_GROUPS));
+    let hot_store = hot_store();
     let pushes = format!("small pushes ({} connections)", measure::PUSH_CONNECTIONS);
     let first = format!("{} series", short(config.stages[0] * SERIES_PER_GROUP));
     let last = format!(
@@ -545,6 +588,15 @@ fn short(n: usize) -> String {
 
 fn thousands(n: usize) -> String {
     report::thousands(n as f64)
+}
+
+/// The store of the first stage, the small pushes' own groups.
+fn hot_store() -> String {
+    format!(
+        "{} small groups ({} series)",
+        thousands(HOT_GROUPS),
+        short(HOT_GROUPS * HOT_SERIES)
+    )
 }
 
 fn big_put_scenario(config: &Config) -> String {

@@ -203,7 +203,10 @@ pub fn median(values: &[f64]) -> Option<f64> {
 
 pub fn format_value(v: f64, unit: &str) -> String {
     match unit {
+        "/s" if v < 10.0 => format!("{v:.2}/s"),
+        "/s" if v < 100.0 => format!("{v:.1}/s"),
         "/s" => format!("{}/s", thousands(v)),
+        "%" => format!("{v:.0}%"),
         "ms" if v < 10.0 => format!("{v:.2} ms"),
         "ms" => format!("{} ms", thousands(v)),
         "B" => format!("{} B", thousands(v)),

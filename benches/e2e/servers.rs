@@ -31,7 +31,7 @@ impl Kind {
 
     pub fn binary(self) -> PathBuf {
         match self {
-            Kind::Ours => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/pushgateway"),
+            Kind::Ours => PathBuf::from(env!("CARGO_BIN_EXE_pushgateway")),
             Kind::Upstream => PathBuf::from(UPSTREAM_BIN),
         }
     }
@@ -94,6 +94,11 @@ impl Server {
         kb * 1024
     }
 
+    /// Where [`cpu_seconds`] finds the process's threads.
+    pub fn schedstat(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/task", self.child.id()))
+    }
+
     /// SIGTERM, and wait for the exit (upstream saves its persistence file on the way out);
     /// SIGKILL if that takes too long.
     pub fn stop(mut self) {
@@ -119,6 +124,43 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// CPU seconds a thread has run, from its `/proc/…/schedstat` (nanoseconds, not the clock
+/// ticks of `stat`, which are too coarse for microseconds per request); given a process's
+/// `/proc/PID/task`, the sum over its threads (upstream's Go runtime runs several).
+pub fn cpu_seconds(schedstat: &Path) -> f64 {
+    if schedstat.is_dir() {
+        let threads = std::fs::read_dir(schedstat).expect("the process runs");
+        return threads
+            .filter_map(Result::ok)
+            .map(|t| cpu_seconds(&t.path().join("schedstat")))
+            .sum();
+    }
+    // A thread that ended since the directory was listed ran for no more time.
+    let Ok(text) = std::fs::read_to_string(schedstat) else {
+        return 0.0;
+    };
+    let ns: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("time on CPU in schedstat");
+    ns as f64 / 1e9
+}
+
+/// The size of `binary` as shipped: stripped of symbols (`cargo bench` rebuilds our binary
+/// with them, for profiles). Stripped with binutils' `strip` into `scratch`; the size as found
+/// when that fails.
+pub fn stripped_size(binary: &Path, scratch: &Path) -> u64 {
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(scratch)
+        .arg(binary)
+        .status()
+        .is_ok_and(|s| s.success());
+    let path = if stripped { scratch } else { binary };
+    std::fs::metadata(path).expect("the binary exists").len()
 }
 
 /// Pins the calling thread (and threads it starts later) to one core.

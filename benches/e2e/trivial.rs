@@ -7,6 +7,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -18,6 +19,8 @@ const EMPTY_OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
 pub struct Trivial {
     pub addr: SocketAddr,
+    /// The server thread's `/proc/self/task/TID/schedstat`.
+    pub schedstat: PathBuf,
     body: Arc<Mutex<Arc<Vec<u8>>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -31,12 +34,17 @@ impl Trivial {
         let body = Arc::new(Mutex::new(Arc::new(Vec::new())));
         let stop = Arc::new(AtomicBool::new(false));
         let (b, s) = (body.clone(), stop.clone());
+        let (tid_sender, tid) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             crate::servers::pin_this_thread(cpu);
+            // SAFETY: gettid has no preconditions.
+            let _ = tid_sender.send(unsafe { libc::gettid() });
             serve(&mut listener, &b, &s);
         });
+        let tid = tid.recv().expect("the server thread starts");
         Trivial {
             addr,
+            schedstat: PathBuf::from(format!("/proc/self/task/{tid}/schedstat")),
             body,
             stop,
             thread: Some(thread),
