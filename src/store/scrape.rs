@@ -213,8 +213,8 @@ impl PartialEq for Head<'_> {
 impl Eq for Head<'_> {}
 
 /// Appends the series of all sources in series order. Each source is already sorted, so one
-/// source is a single range and several are a k-way merge; consecutive series of one source
-/// become one range.
+/// source is a single range and several are a k-way merge of runs; consecutive series of one
+/// source become one range.
 fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     let nonempty: Vec<&Source<'_>> = sources
         .iter()
@@ -237,7 +237,25 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     let mut open: Option<(usize, usize, usize)> = None; // (source, start, end) not yet pushed
     while let Some(head) = heap.pop() {
         let src = nonempty[head.source];
-        let (start, end) = src.fragment.series_range(head.index);
+        // The source's further series that still come before every other head leave with
+        // this one, found by binary search: groups differ in a grouping label, so their
+        // series rarely interleave, and the heap then works once per source, not per series
+        // (a family carried by 10,000 groups cost ~1,500 instructions per series otherwise).
+        let rest = &src.family.metrics[head.index + 1..];
+        let run = match heap.peek() {
+            Some(top) => rest.partition_point(|m| {
+                let candidate = Head {
+                    labels: &m.labels,
+                    source: head.source,
+                    index: 0,
+                };
+                candidate > *top
+            }),
+            None => rest.len(),
+        };
+        let last = head.index + run;
+        let (start, _) = src.fragment.series_range(head.index);
+        let (_, end) = src.fragment.series_range(last);
         open = match open {
             Some((s, open_start, open_end)) if s == head.source && open_end == start => {
                 Some((s, open_start, end))
@@ -252,7 +270,7 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
             }
             None => Some((head.source, start, end)),
         };
-        let next = head.index + 1;
+        let next = last + 1;
         if let Some(metric) = src.family.metrics.get(next) {
             heap.push(Head {
                 labels: &metric.labels,
