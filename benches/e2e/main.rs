@@ -349,9 +349,7 @@ fn rounds(
                 continue;
             };
             results.add(&pushes, store, "/s", Better::Higher, who, rate);
-            if with_push_ceiling {
-                add_cpu_per_push(results, store, who, cpu);
-            }
+            add_cpu_per_push(results, store, who, cpu);
             for (kind, (secs, bytes)) in Scrape::ALL.into_iter().zip(scrapes) {
                 let scenario = format!("{} scrape", kind.name());
                 results.add(&scenario, store, "ms", Better::Lower, who, secs * 1e3);
