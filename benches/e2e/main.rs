@@ -43,6 +43,8 @@ const HOT_GROUPS: usize = 1000;
 const HOT_SERIES: usize = 5;
 /// Time upstream may spend on one scenario of one stage before it is asked for no more rounds.
 const UPSTREAM_BUDGET: Duration = Duration::from_secs(90);
+/// Tries per round of serving the prebuilt body (see `rounds`).
+const CEILING_TRIES: usize = 3;
 /// The store column of what is measured on a freshly started server.
 const FRESH: &str = "fresh server";
 
@@ -366,16 +368,14 @@ fn rounds(
             add_cpu_per_push(results, store, CEILING, cpu);
         }
         trivial.set_body(vec![b'x'; text_bytes]);
+        // A ceiling is the best case: the fastest of a few tries, so one preemption of the
+        // trivial server (a few ms on a shared machine) does not lower the bar.
         let body = bodies::request("GET", "/body", "", b"");
-        let answer = client::exchange(trivial.addr, &body);
-        results.add(
-            "text scrape",
-            store,
-            "ms",
-            Better::Lower,
-            CEILING,
-            ms(answer.elapsed),
-        );
+        let best = (0..CEILING_TRIES)
+            .map(|_| client::exchange(trivial.addr, &body).elapsed)
+            .min()
+            .expect("tried");
+        results.add("text scrape", store, "ms", Better::Lower, CEILING, ms(best));
     }
     for node in nodes.iter() {
         if node.over_budget() {
