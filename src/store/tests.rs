@@ -391,6 +391,66 @@ fn series_merge_across_groups_in_upstream_order_with_deterministic_help() {
 }
 
 #[test]
+fn interleaved_groups_merge_in_series_order_runs_and_single_series_alike() {
+    let mut s = store();
+    let series = |values: &[u32]| -> String {
+        let mut body = String::from("# TYPE m gauge\n");
+        for v in values {
+            body += &format!("m{{a=\"{v}\"}} {v}\n");
+        }
+        body
+    };
+    // Runs of several series alternate between the groups, then single series do, then the
+    // last group's remaining run follows alone.
+    push(
+        &mut s,
+        &key(&[("job", "x")]),
+        &series(&[1, 2, 5, 7]),
+        true,
+        1,
+    )
+    .unwrap();
+    push(
+        &mut s,
+        &key(&[("job", "y")]),
+        &series(&[3, 4, 6, 8, 9]),
+        true,
+        1,
+    )
+    .unwrap();
+    push(&mut s, &key(&[("job", "z")]), &series(&[0]), true, 1).unwrap();
+    let text = exposition(&mut s);
+    let values: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("m{"))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        "{text}"
+    );
+}
+
+#[test]
+fn merge_orders_by_whole_values_past_a_shared_prefix_and_by_label_count_first() {
+    let mut s = store();
+    let x = "m{a=\"same-prefix-1\"} 1\nm{a=\"same-prefix-3\"} 3\n";
+    let y = "m{a=\"same-prefix-2\"} 2\nm{a=\"same-prefix-4\"} 4\n";
+    let z = "m{a=\"same\"} 0\nm{a=\"same-prefix-0\",b=\"more labels sort last\"} 5\n";
+    push(&mut s, &key(&[("job", "x")]), x, true, 1).unwrap();
+    push(&mut s, &key(&[("job", "y")]), y, true, 1).unwrap();
+    push(&mut s, &key(&[("job", "z")]), z, true, 1).unwrap();
+    let text = exposition(&mut s);
+    let values: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("m{"))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(values, ["0", "1", "2", "3", "4", "5"], "{text}");
+}
+
+#[test]
 fn delete_removes_exactly_one_group() {
     let mut s = store();
     push(&mut s, &key(&[("job", "x")]), "a 1\n", true, 1).unwrap();

@@ -1,57 +1,16 @@
-//! Throughput of the text format parser on a realistic ~10 MB push, with and without escapes.
-//!
-//! A plain `harness = false` binary (`cargo bench --bench text_parse`): it builds the bodies,
-//! parses each repeatedly for about three seconds and prints MB/s. Bounded well under ten
-//! seconds in total so it can run on a small shared CI machine.
-
-use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-use pushgateway::parse::text::{parse, TextOptions};
-
-const BODY_BYTES: usize = 10 << 20;
-const TIME_PER_BODY: Duration = Duration::from_secs(3);
-
-fn main() {
-    for (name, escapes) in [("plain", false), ("with escapes", true)] {
-        let body = body(escapes);
-        let families = parse(&body, TextOptions::default()).expect("the bench body is valid");
-        let series: usize = families.iter().map(|f| f.metrics.len()).sum();
-        let (runs, elapsed) = time(&body);
-        let mb_per_s = (body.len() * runs) as f64 / elapsed.as_secs_f64() / 1e6;
-        println!(
-            "text_parse/{name}: {:.1} MB, {} families, {series} series: {mb_per_s:.0} MB/s ({runs} runs)",
-            body.len() as f64 / 1e6,
-            families.len(),
-        );
-    }
-}
-
-fn time(body: &[u8]) -> (usize, Duration) {
-    let start = Instant::now();
-    let mut runs = 0;
-    while runs == 0 || start.elapsed() < TIME_PER_BODY {
-        black_box(
-            parse(black_box(body), TextOptions::default())
-                .map(|f| f.len())
-                .ok(),
-        );
-        runs += 1;
-    }
-    (runs, start.elapsed())
-}
+//! Push bodies the micro benchmarks parse, store and log.
 
 /// What a batch job or a bridge typically pushes: many counters and gauges with a handful of
 /// labels, classic histograms and summaries, HELP and TYPE for every family.
-fn body(escapes: bool) -> Vec<u8> {
-    let mut out = String::with_capacity(BODY_BYTES + 4096);
+pub fn realistic(bytes: usize, escapes: bool) -> Vec<u8> {
+    let mut out = String::with_capacity(bytes + 4096);
     let (quote, slash, newline) = if escapes {
         ("\\\"", "\\\\", "\\n")
     } else {
         ("'", "/", " ")
     };
     let mut family = 0;
-    while out.len() < BODY_BYTES {
+    while out.len() < bytes {
         family += 1;
         let help = format!("Help for family {family}:{newline}a {quote}quoted{quote} text.");
         match family % 4 {
@@ -104,6 +63,21 @@ fn body(escapes: bool) -> Vec<u8> {
                 }
             }
         }
+    }
+    out.into_bytes()
+}
+
+/// One group's body: a gauge family of `series` series, the same family in every group, as
+/// many jobs push the same metric names (so scrapes merge them across groups).
+pub fn group(group: usize, series: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(32 + series * 56);
+    out.push_str("# TYPE bench_value gauge\n");
+    for s in 0..series {
+        out += &format!(
+            "bench_value{{series=\"{s}\",shard=\"{}\"}} {}\n",
+            group % 7,
+            (s * 3 + group) as f64 * 1.5
+        );
     }
     out.into_bytes()
 }
