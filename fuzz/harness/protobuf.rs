@@ -6,6 +6,7 @@
 //! store decodes again and names the same pushed families.
 
 use pushgateway::clock::Timestamp;
+use pushgateway::escaping::Escaping;
 use pushgateway::grouping::GroupingKey;
 use pushgateway::parse::names::NameScheme;
 use pushgateway::parse::protobuf;
@@ -39,7 +40,8 @@ pub fn run(data: &[u8]) {
             continue;
         }
         let scrape = store
-            .scrape_as(&[], Format::Protobuf)
+            // Names as stored: escaping (checked by the `app` target) would rename UTF-8 ones.
+            .scrape_with(&[], Format::Protobuf, Escaping::AllowUtf8)
             .expect("a consistent store scrapes");
         let bytes: Vec<u8> = scrape
             .chunks
