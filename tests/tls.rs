@@ -5,11 +5,12 @@
 //! every process is stopped by its PID.
 #![cfg(feature = "tls")]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod gateway_support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
@@ -96,17 +97,12 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {out:?}");
 }
 
+/// A server with `web.yml` in `dir`; curl runs in `dir`, where the certificates are.
 struct Gateway {
-    child: Child,
+    /// Stopped (by its PID) when the test drops it.
+    _server: gateway_support::Gateway,
     port: u16,
     dir: PathBuf,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Writes `web.yml` into `dir` and starts the binary with it on a free loopback port.
@@ -116,38 +112,13 @@ fn start(dir: &Path, web_yml: &str) -> Gateway {
 
 fn start_with(dir: &Path, web_yml: &str, persistence: &str) -> Gateway {
     std::fs::write(dir.join("web.yml"), web_yml).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_pushgateway"))
-        .arg("--web.listen-address=127.0.0.1:0")
-        .arg(persistence)
-        .arg(format!(
-            "--web.config.file={}",
-            dir.join("web.yml").display()
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the pushgateway binary");
-    let mut gateway = Gateway {
-        child,
-        port: 0,
+    let web_config = format!("--web.config.file={}", dir.join("web.yml").display());
+    // Returns once the server logs its address: before the TLS layer has answered anything.
+    let server = gateway_support::spawn(&[persistence.to_string(), web_config]);
+    Gateway {
+        port: server.port,
+        _server: server,
         dir: dir.to_path_buf(),
-    };
-    let stderr = gateway.child.stderr.take().unwrap();
-    let (lines, seen) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    loop {
-        let line = seen
-            .recv_timeout(WAIT)
-            .expect("the server logs its address");
-        if let Some(address) = line.split(" address=").nth(1) {
-            gateway.port = address.rsplit(':').next().unwrap().parse().unwrap();
-            return gateway;
-        }
     }
 }
 

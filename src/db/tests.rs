@@ -6,8 +6,7 @@ use super::*;
 use crate::config::FsyncPolicy;
 use crate::escaping::Escaping;
 use crate::own_metrics::OWN_FAMILIES;
-use crate::store::tests::{key, XorShift};
-use crate::store::Format;
+use crate::store::tests::{exposition_as, key, XorShift};
 use crate::wal::storage::memory::Memory;
 use std::time::Duration;
 
@@ -547,15 +546,7 @@ fn fixed_history(disk: &Memory) -> Store {
 /// The text exposition with names as stored (`allow-utf-8`), so a replay that changed a name
 /// shows.
 fn exposition(store: &mut Store) -> String {
-    let scrape = store
-        .scrape_with(&[], Format::Text, Escaping::AllowUtf8)
-        .expect("store is consistent");
-    let bytes: Vec<u8> = scrape
-        .chunks
-        .iter()
-        .flat_map(|c| c.as_slice().to_vec())
-        .collect();
-    String::from_utf8(bytes).unwrap()
+    exposition_as(store, Escaping::AllowUtf8)
 }
 
 /// Format version 1, as this build writes it. Every later build must read it (the upgrade

@@ -27,7 +27,14 @@ fn store() -> Store {
 
 /// The exposition of the pushed families only, as a string.
 fn exposition(store: &mut Store) -> String {
-    let scrape = store.scrape(&[]).expect("store is consistent");
+    exposition_as(store, Escaping::default())
+}
+
+/// [`exposition`] with names escaped by `escaping` (`AllowUtf8`: as stored).
+pub fn exposition_as(store: &mut Store, escaping: Escaping) -> String {
+    let scrape = store
+        .scrape_with(&[], Format::Text, escaping)
+        .expect("store is consistent");
     let bytes: Vec<u8> = scrape
         .chunks
         .iter()
