@@ -140,6 +140,16 @@ impl Gateway {
     }
 }
 
+/// curl's arguments for a client that trusts our CA and presents the client certificate.
+const WITH_CLIENT_CERT: [&str; 6] = [
+    "--cacert",
+    "ca.crt",
+    "--cert",
+    "client.crt",
+    "--key",
+    "client.key",
+];
+
 const SERVER_TLS: &str = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
 
 #[test]
@@ -169,14 +179,7 @@ fn mutual_tls_required_refuses_a_client_without_a_certificate() {
         "{SERVER_TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: client-ca.crt\n"
     );
     let gw = start(&dir, &config);
-    let with_cert = [
-        "--cacert",
-        "ca.crt",
-        "--cert",
-        "client.crt",
-        "--key",
-        "client.key",
-    ];
+    let with_cert = WITH_CLIENT_CERT;
     assert_eq!(gw.curl("/-/healthy", &with_cert).0, Some(200));
     assert_eq!(gw.curl("/-/healthy", &["--cacert", "ca.crt"]).0, None);
     // A certificate from another CA is not verified.
@@ -223,14 +226,7 @@ fn the_other_client_auth_types_ask_require_or_verify_as_go_does() {
 #[test]
 fn client_allowed_sans_admits_only_the_listed_names() {
     let dir = pki("sans");
-    let with_cert = [
-        "--cacert",
-        "ca.crt",
-        "--cert",
-        "client.crt",
-        "--key",
-        "client.key",
-    ];
+    let with_cert = WITH_CLIENT_CERT;
     for (allowed, admitted) in [
         ("[other.example, client.example]", true),
         ("[other.example]", false),

@@ -14,21 +14,8 @@ import harness
 def server_factory():
     """start(kind, *flags, env=None) → a running harness.Server; kind is "ours" or "upstream",
     env extra environment variables."""
-    started = []
-
-    def start(kind, *args, env=None):
-        binary = {"ours": harness.OURS_BIN, "upstream": harness.UPSTREAM_BIN}[kind]
-        server = harness.Server(kind, binary, args, env=env)
-        started.append(server)
-        try:
-            return server.start()
-        except RuntimeError as e:
-            error = str(e)
-        pytest.fail(error, pytrace=False)
-
-    yield start
-    for server in reversed(started):
-        server.stop()
+    yield from harness.server_factory(
+        lambda kind, binary, *args, env=None: harness.Server(kind, binary, args, env=env))
 
 
 @pytest.fixture

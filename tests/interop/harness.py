@@ -20,6 +20,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -98,6 +99,27 @@ def http_request(port, method, path, body=None, headers=None, timeout=HTTP_TIMEO
         return Response(resp.status, resp.headers, data)
     finally:
         conn.close()
+
+
+def server_factory(make):
+    """For a fixture to `yield from`: start(kind, *args, **kwargs) → make(kind, binary, *args,
+    **kwargs), started (a failed start fails the test with its log); every server started is
+    stopped, by PID, when the test ends. kind is "ours" or "upstream"."""
+    started = []
+
+    def start(kind, *args, **kwargs):
+        binary = {"ours": OURS_BIN, "upstream": UPSTREAM_BIN}[kind]
+        server = make(kind, binary, *args, **kwargs)
+        started.append(server)
+        try:
+            return server.start()
+        except RuntimeError as e:
+            error = str(e)
+        pytest.fail(error, pytrace=False)
+
+    yield start
+    for server in reversed(started):
+        server.stop()
 
 
 class Server:

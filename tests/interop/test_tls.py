@@ -84,21 +84,7 @@ class TlsServer(harness.Server):
 
 @pytest.fixture
 def tls_server(pki):
-    started = []
-
-    def start(kind):
-        binary = {"ours": harness.OURS_BIN, "upstream": harness.UPSTREAM_BIN}[kind]
-        server = TlsServer(kind, binary, pki)
-        started.append(server)
-        try:
-            return server.start()
-        except RuntimeError as e:
-            error = str(e)
-        pytest.fail(error, pytrace=False)
-
-    yield start
-    for server in reversed(started):
-        server.stop()
+    yield from harness.server_factory(lambda kind, binary: TlsServer(kind, binary, pki))
 
 
 PROMETHEUS_TLS_CONFIG = """global:
