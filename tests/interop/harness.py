@@ -218,7 +218,18 @@ class Server:
             self.log_path = None
 
     def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT_S):
-        return http_request(self.port, method, path, body, headers, timeout)
+        # Go answers a request it refuses at the request line (`GET /metrics/job/%zz`,
+        # `PUT /metrics/job/a%2` with a body) and closes without reading the rest; the close can
+        # reach us as a reset before the answer is read. An idempotent request (RFC 9110) is
+        # asked again, at most four more times after a short pause; a POST is not.
+        attempts = 5 if method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") else 1
+        for attempt in range(attempts):
+            try:
+                return http_request(self.port, method, path, body, headers, timeout)
+            except ConnectionResetError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def push(self, method, path, body="", headers=None):
         return self.request(method, path, body, headers)
