@@ -427,16 +427,20 @@ fn interleaved_groups_merge_in_series_order_runs_and_single_series_alike() {
     .unwrap();
     push(&mut s, &key(&[("job", "z")]), &series(&[0]), true, 1).unwrap();
     let text = exposition(&mut s);
-    let values: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("m{"))
-        .map(|l| l.rsplit(' ').next().unwrap())
-        .collect();
+    let values = m_values(&text);
     assert_eq!(
         values,
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
         "{text}"
     );
+}
+
+/// The values of the `m` series, in exposition order.
+fn m_values(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("m{"))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect()
 }
 
 #[test]
@@ -449,11 +453,7 @@ fn merge_orders_by_whole_values_past_a_shared_prefix_and_by_label_count_first() 
     push(&mut s, &key(&[("job", "y")]), y, true, 1).unwrap();
     push(&mut s, &key(&[("job", "z")]), z, true, 1).unwrap();
     let text = exposition(&mut s);
-    let values: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("m{"))
-        .map(|l| l.rsplit(' ').next().unwrap())
-        .collect();
+    let values = m_values(&text);
     assert_eq!(values, ["0", "1", "2", "3", "4", "5"], "{text}");
 }
 

@@ -134,14 +134,7 @@ fn status_document() {
         ..Config::default()
     };
     let app = app(config);
-    for value in [
-        build_info::BRANCH,
-        build_info::BUILD_DATE,
-        build_info::BUILD_USER,
-        build_info::COMPILER_VERSION,
-        build_info::REVISION,
-        build_info::VERSION,
-    ] {
+    for (_, value) in super::build_information() {
         assert!(
             !value.contains(['"', '\\', '<', '>', '&']),
             "{value} needs no escaping"
