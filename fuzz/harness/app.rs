@@ -157,7 +157,7 @@ fn names_escape_alike(store: &Store) -> bool {
     });
     suffixed
         || families()
-            .flat_map(|(_, stored)| &stored.family.metrics)
+            .flat_map(|(_, stored)| stored.model().metrics)
             .any(|metric| {
                 let names: BTreeSet<String> = metric
                     .labels
@@ -180,11 +180,10 @@ fn gauge_histogram_beside_suffix(store: &Store) -> bool {
         .iter()
         .flat_map(|g| g.families.values())
         .any(|stored| {
-            let family = &stored.family;
-            family.mtype == MetricType::GaugeHistogram
+            stored.mtype == MetricType::GaugeHistogram
                 && ["_count", "_sum", "_bucket"]
                     .iter()
-                    .any(|suffix| names.contains(format!("{}{suffix}", family.name).as_str()))
+                    .any(|suffix| names.contains(format!("{}{suffix}", stored.name).as_str()))
         })
 }
 

@@ -38,7 +38,7 @@ pub(super) fn state(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for group in store.groups_sorted() {
         for (name, stored) in &group.families {
-            let mut family = stored.family.clone();
+            let mut family = stored.model();
             family.metrics.iter_mut().for_each(|m| m.pb_value = None);
             let mut encoded = Vec::new();
             stored.write_protobuf(&mut encoded);

@@ -104,7 +104,7 @@ fn write_group(w: &mut JsonWriter, group: &Group, zone: &Zone) {
 
 /// A struct upstream, so its keys keep this order; `help` is omitted when empty.
 fn write_family(w: &mut JsonWriter, stored: &StoredFamily, zone: &Zone) {
-    let family = &stored.family;
+    let family = &stored.model();
     w.begin_object();
     w.key("time_stamp");
     w.string(&rfc3339_nano(stored.stamp, zone));

@@ -8,10 +8,10 @@
 
 use super::describe::{collected_metric, quote_into};
 use super::index::{GroupId, TypeCounts};
-use super::series::{same_labels, series_order};
+use super::labels::{same_labels, series_order, SeriesLabels};
 use super::{base_labels, is_bookkeeping, Store, PUSH_FAILURE_TIME, PUSH_TIME};
 use crate::grouping::GroupingKey;
-use crate::model::{Family, Label, Metric, MetricType, Value};
+use crate::model::{Family, Metric, MetricType, Value};
 use std::collections::BTreeMap;
 
 const SUFFIXES: [&str; 3] = ["_count", "_sum", "_bucket"];
@@ -23,7 +23,7 @@ impl Store {
         &self,
         id: Option<GroupId>,
         key: &GroupingKey,
-        families: &[Family<'static>],
+        families: &[Family<'_>],
         replace: bool,
     ) -> Vec<String> {
         let view = AfterPush {
@@ -33,7 +33,7 @@ impl Store {
             replace,
         };
         let mut errors = Vec::new();
-        let mut pushed_series: Vec<(u64, &str, &Metric<'static>)> = Vec::new();
+        let mut pushed_series: Vec<(u64, &str, &Metric<'_>)> = Vec::new();
         for family in view.pushed.values() {
             let name = &*family.name;
             if let Some(own) = self.own_family(name) {
@@ -70,12 +70,12 @@ impl Store {
         pushed_series.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
         for pair in pushed_series.windows(2) {
             let ((h1, n1, m1), (h2, n2, m2)) = (pair[0], pair[1]);
-            if h1 == h2 && n1 == n2 && same_labels(m1, &m2.labels) {
+            if h1 == h2 && n1 == n2 && same_labels(labels_of(m1), labels_of(m2)) {
                 errors.push(duplicate(n2, view.pushed[n2].mtype, m2));
             }
         }
         for &(hash, name, metric) in &pushed_series {
-            if view.stored_duplicate(hash, name, &metric.labels) {
+            if view.stored_duplicate(hash, name, labels_of(metric)) {
                 errors.push(duplicate(name, view.pushed[name].mtype, metric));
             }
         }
@@ -97,7 +97,7 @@ impl Store {
                 .series
                 .holders(hash)
                 .iter()
-                .any(|&g| self.holds(g, name, &labels));
+                .any(|&g| self.holds(g, name, SeriesLabels::Model(&labels)));
             let metric = Metric {
                 labels: labels.clone(),
                 value: Value::Simple(0.0),
@@ -127,16 +127,12 @@ impl Store {
             } else if let Some(other) = types.next() {
                 let series = entry.carriers.iter().find_map(|&g| {
                     let stored = &self.group_by_id(g).families[name];
-                    (stored.family.mtype == other)
-                        .then(|| stored.family.metrics.first())
-                        .flatten()
+                    let model = (stored.mtype == other).then(|| stored.model())?;
+                    let metric = model.metrics.first()?;
+                    Some(collected_metric(name, other, metric))
                 });
-                if let Some(metric) = series {
-                    errors.push(format!(
-                        "{} is not a {}",
-                        collected_metric(name, other, metric),
-                        first.upper_name()
-                    ));
+                if let Some(series) = series {
+                    errors.push(format!("{series} is not a {}", first.upper_name()));
                 }
             }
             // Both sides of a collision are stored, so the suffixed side reports it alone.
@@ -146,10 +142,15 @@ impl Store {
                 errors.push(e);
             }
         }
-        let mut all: Vec<(u64, &str, MetricType, &Metric<'static>)> = Vec::new();
-        for group in self.groups.iter().flatten() {
-            for stored in group.families.values() {
-                let f = &stored.family;
+        let models: Vec<Family<'_>> = self
+            .groups
+            .iter()
+            .flatten()
+            .flat_map(|group| group.families.values().map(|stored| stored.model()))
+            .collect();
+        let mut all: Vec<(u64, &str, MetricType, &Metric<'_>)> = Vec::new();
+        for f in &models {
+            {
                 for metric in &f.metrics {
                     match series_problem(&f.name, f.mtype, metric) {
                         Some(e) => errors.push(e),
@@ -166,11 +167,11 @@ impl Store {
         all.sort_by(|a, b| {
             a.0.cmp(&b.0)
                 .then_with(|| a.1.cmp(b.1))
-                .then_with(|| series_order(&a.3.labels, &b.3.labels))
+                .then_with(|| series_order(labels_of(a.3), labels_of(b.3)))
         });
         for pair in all.windows(2) {
             let ((h1, n1, _, m1), (h2, n2, t2, m2)) = (pair[0], pair[1]);
-            if h1 == h2 && n1 == n2 && same_labels(m1, &m2.labels) {
+            if h1 == h2 && n1 == n2 && same_labels(labels_of(m1), labels_of(m2)) {
                 errors.push(duplicate(n2, t2, m2));
             }
         }
@@ -183,11 +184,11 @@ impl Store {
     }
 
     /// Whether group `g` stores a series `name` with exactly these labels.
-    fn holds(&self, g: GroupId, name: &str, labels: &[Label<'_>]) -> bool {
+    fn holds(&self, g: GroupId, name: &str, labels: SeriesLabels<'_>) -> bool {
         self.group_by_id(g)
             .families
             .get(name)
-            .is_some_and(|s| s.family.metrics.iter().any(|m| same_labels(m, labels)))
+            .is_some_and(|s| (0..s.series_count()).any(|i| same_labels(s.series_labels(i), labels)))
     }
 }
 
@@ -196,7 +197,7 @@ impl Store {
 struct AfterPush<'a> {
     store: &'a Store,
     id: Option<GroupId>,
-    pushed: BTreeMap<&'a str, &'a Family<'static>>,
+    pushed: BTreeMap<&'a str, &'a Family<'a>>,
     replace: bool,
 }
 
@@ -206,7 +207,7 @@ impl AfterPush<'_> {
         let group = self.store.group_by_id(self.id?);
         let stored = group.families.get(name)?;
         let goes = !is_bookkeeping(name) && (self.replace || self.pushed.contains_key(name));
-        goes.then_some(stored.family.mtype)
+        goes.then_some(stored.mtype)
     }
 
     /// Types carried by groups under `name` after the push (own families not included).
@@ -222,7 +223,7 @@ impl AfterPush<'_> {
     }
 
     /// A type other than the pushed family's that another group keeps under the same name.
-    fn other_type(&self, family: &Family<'static>) -> Option<MetricType> {
+    fn other_type(&self, family: &Family<'_>) -> Option<MetricType> {
         let mut types = self.types(&family.name);
         types.remove(family.mtype);
         types.types().find(|&t| t != family.mtype)
@@ -231,7 +232,7 @@ impl AfterPush<'_> {
     /// Suffix collisions of a pushed family. The reverse direction (a pushed summary `x`
     /// against `x_count`) only looks outside the push, so that a pushed `x_count` beside a pushed
     /// summary `x` is reported once, by `x_count`.
-    fn suffix_collision(&self, family: &Family<'static>) -> Option<String> {
+    fn suffix_collision(&self, family: &Family<'_>) -> Option<String> {
         let after = |n: &str| self.types(n);
         let unpushed = |n: &str| self.types_unpushed(n);
         suffix_collision(&family.name, family.mtype, &after, &unpushed, self.store)
@@ -247,7 +248,7 @@ impl AfterPush<'_> {
     }
 
     /// Whether a series `name{labels}` stays in the store after the push, outside the push.
-    fn stored_duplicate(&self, hash: u64, name: &str, labels: &[Label<'_>]) -> bool {
+    fn stored_duplicate(&self, hash: u64, name: &str, labels: SeriesLabels<'_>) -> bool {
         self.store.series.holders(hash).iter().any(|&g| {
             let replaced = Some(g) == self.id && self.removed(name).is_some();
             !replaced && self.store.holds(g, name, labels)
@@ -298,6 +299,10 @@ fn suffix_collision(
         }
     }
     None
+}
+
+fn labels_of<'a>(metric: &'a Metric<'_>) -> SeriesLabels<'a> {
+    SeriesLabels::Model(&metric.labels)
 }
 
 fn collides(name: &str, kind: &str, base: &str) -> String {

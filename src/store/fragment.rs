@@ -21,7 +21,7 @@ pub struct Fragment {
     pub text: Rc<[u8]>,
     /// `offsets[i]` is where series `i` (in the family's stored order) begins; the series ends
     /// where the next begins, or at `text.len()`.
-    pub offsets: Vec<u32>,
+    pub offsets: Box<[u32]>,
 }
 
 impl Fragment {
@@ -45,8 +45,18 @@ impl Fragment {
         }
         Fragment {
             text: text.into(),
-            offsets,
+            offsets: offsets.into(),
         }
+    }
+
+    /// How many series it holds.
+    pub fn series_count(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The bytes from the start of series `i` to the end.
+    pub fn from_series(&self, i: usize) -> &[u8] {
+        &self.text[self.offsets[i] as usize..]
     }
 
     /// The byte range of series `i`.

@@ -14,6 +14,7 @@ pub mod describe;
 mod escaped;
 pub mod fragment;
 mod index;
+mod labels;
 mod protobuf;
 mod scrape;
 mod series;
@@ -28,6 +29,7 @@ use crate::model::{Family, Label, Metric, MetricType, Value};
 use escaped::Escaped;
 use fragment::Fragment;
 use index::{FamilyIndex, SeriesIndex};
+use labels::SeriesLabels;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
@@ -54,57 +56,181 @@ pub struct OwnFamily {
     pub help: &'static str,
 }
 
-/// One stored family: the accepted data, the time of the write that stored it, and its series
+/// One stored family: its header data, the time of the write that stored it, and its series
 /// already rendered as text.
+///
+/// A counter, gauge or untyped family whose series carry nothing but labels and a value (every
+/// such family pushed as text, and as protobuf without exemplars or created timestamps) keeps
+/// no model: its text fragment says everything, and [`StoredFamily::model`] reads it back on the
+/// rare paths that want one (API, UI, a protobuf scrape, an error message). That is what keeps
+/// a stored series to its line, its offset and its identity hash. Other families keep their
+/// model beside the fragment.
 #[derive(Debug)]
 pub struct StoredFamily {
-    pub family: Family<'static>,
+    pub name: Box<str>,
+    pub help: Option<Box<str>>,
+    pub mtype: MetricType,
+    /// Only from protobuf; a family with one keeps its model.
+    pub unit: Option<Box<str>>,
     pub stamp: Timestamp,
     pub fragment: Fragment,
+    /// The identity hash of each series (`SeriesIndex::hash`), in stored order: what removing
+    /// the family from the index needs.
+    hashes: Box<[u64]>,
+    /// `None` for a compact family.
+    model: Option<Box<Family<'static>>>,
     /// The protobuf encoding, made on the first protobuf scrape: text is the common case.
     protobuf: OnceCell<Fragment>,
-    /// Only for a family with a name outside the legacy character set: its renderings with
-    /// names escaped (spec §8.4).
+    /// Only for a family with a name outside the legacy character set (which keeps its model):
+    /// its renderings with names escaped (spec §8.4).
     escaped: Option<Box<Escaped>>,
 }
 
 impl StoredFamily {
-    fn new(family: Family<'static>, stamp: Timestamp) -> StoredFamily {
+    /// `family` is sanitised, `hashes` its series' identity hashes.
+    fn new(family: Family<'_>, hashes: Box<[u64]>, stamp: Timestamp) -> StoredFamily {
         let fragment = Fragment::render(&family);
         let escaped = Escaped::of(&family);
+        let compact = escaped.is_none() && is_compact(&family);
+        let owned = |s: &str| Box::<str>::from(s);
         StoredFamily {
-            family,
+            name: owned(&family.name),
+            help: family.help.as_deref().map(owned),
+            mtype: family.mtype,
+            unit: family.unit.as_deref().map(owned),
             stamp,
             fragment,
+            hashes,
+            model: (!compact).then(|| Box::new(family.into_owned())),
             protobuf: OnceCell::new(),
             escaped,
         }
     }
 
+    pub fn series_count(&self) -> usize {
+        self.fragment.series_count()
+    }
+
+    /// The family as the model describes it: borrowed from the one kept, or read back from
+    /// the fragment of a compact family (an exact copy: the text format writes each value so
+    /// that it reads back to the same `f64`).
+    pub fn model(&self) -> Family<'_> {
+        if let Some(model) = &self.model {
+            return borrow_family(model);
+        }
+        let options = crate::parse::text::TextOptions { utf8_names: false };
+        let metrics = match crate::parse::text::parse(&self.fragment.text, options) {
+            Ok(mut families) => families.pop().map(|f| f.metrics).unwrap_or_default(),
+            Err(e) => unreachable!("a compact family's fragment reads back: {e:?}"),
+        };
+        Family {
+            name: Cow::Borrowed(&self.name),
+            help: self.help.as_deref().map(Cow::Borrowed),
+            mtype: self.mtype,
+            unit: self.unit.as_deref().map(Cow::Borrowed),
+            metrics,
+        }
+    }
+
+    /// The label pairs of series `i`.
+    fn series_labels(&self, i: usize) -> SeriesLabels<'_> {
+        match &self.model {
+            Some(model) => SeriesLabels::Model(&model.metrics[i].labels),
+            None => SeriesLabels::Line(self.fragment.from_series(i)),
+        }
+    }
+
     fn protobuf_fragment(&self) -> &Fragment {
-        self.protobuf.get_or_init(|| protobuf::render(&self.family))
+        self.protobuf.get_or_init(|| self.render_protobuf())
+    }
+
+    fn render_protobuf(&self) -> Fragment {
+        match &self.model {
+            Some(model) => protobuf::render(model),
+            None => protobuf::render(&self.model()),
+        }
     }
 
     /// The name its header writes and the series, in a scrape's format and escaping.
     fn rendering(&self, format: Format, escaping: Escaping) -> (&str, &Fragment) {
-        let escaped = self.escaped.as_ref();
-        if let Some(r) = escaped.and_then(|e| e.rendering(&self.family, format, escaping)) {
-            return (&r.name, &r.fragment);
+        if let (Some(escaped), Some(model)) = (&self.escaped, &self.model) {
+            if let Some(r) = escaped.rendering(model, format, escaping) {
+                return (&r.name, &r.fragment);
+            }
         }
         match format {
-            Format::Text => (&self.family.name, &self.fragment),
-            Format::Protobuf => (&self.family.name, self.protobuf_fragment()),
+            Format::Text => (&self.name, &self.fragment),
+            Format::Protobuf => (&self.name, self.protobuf_fragment()),
         }
     }
 
     /// The family as one length-delimited protobuf `MetricFamily`: a push body that decodes
-    /// back to it exactly (what compaction writes to the log).
+    /// back to it exactly (what compaction writes to the log). Uses the protobuf fragment if a
+    /// scrape made one, without keeping one made here.
     pub fn write_protobuf(&self, out: &mut Vec<u8>) {
-        let f = &self.family;
-        let series = self.protobuf_fragment();
-        let (help, unit) = (f.help.as_deref(), f.unit.as_deref());
-        protobuf::write_family_header(out, &f.name, help, f.mtype, unit, series.text.len());
+        let made;
+        let series = match self.protobuf.get() {
+            Some(series) => series,
+            None => {
+                made = self.render_protobuf();
+                &made
+            }
+        };
+        let (help, unit) = (self.help.as_deref(), self.unit.as_deref());
+        protobuf::write_family_header(out, &self.name, help, self.mtype, unit, series.text.len());
         out.extend_from_slice(&series.text);
+    }
+}
+
+/// Whether a family can be kept as its text fragment alone (see [`StoredFamily`]).
+fn is_compact(family: &Family<'_>) -> bool {
+    let mut scratch = Vec::new();
+    matches!(
+        family.mtype,
+        MetricType::Counter | MetricType::Gauge | MetricType::Untyped
+    ) && family.unit.is_none()
+        && family.metrics.iter().all(|m| {
+            matches!(m.value, Value::Simple(v) if text_reads_back(v))
+                && protobuf::value_is_modelled(family.mtype, m, &mut scratch)
+        })
+}
+
+/// Whether the text format writes `v` so that it reads back to the same bits: all but `-0`
+/// (written `0`, as expfmt does) and a NaN other than the parser's (a protobuf push may carry
+/// one, such as Prometheus' stale marker).
+fn text_reads_back(v: f64) -> bool {
+    if v.is_nan() {
+        v.to_bits() == f64::NAN.to_bits()
+    } else {
+        v != 0.0 || v.is_sign_positive()
+    }
+}
+
+/// A view of `family` that borrows every string.
+fn borrow_family<'a>(family: &'a Family<'static>) -> Family<'a> {
+    let borrow = |s: &'a Cow<'static, str>| Cow::Borrowed(&**s);
+    Family {
+        name: borrow(&family.name),
+        help: family.help.as_ref().map(borrow),
+        mtype: family.mtype,
+        unit: family.unit.as_ref().map(borrow),
+        metrics: family
+            .metrics
+            .iter()
+            .map(|m| Metric {
+                labels: m
+                    .labels
+                    .iter()
+                    .map(|l| Label {
+                        name: borrow(&l.name),
+                        value: borrow(&l.value),
+                    })
+                    .collect(),
+                value: m.value.clone(),
+                timestamp_ms: m.timestamp_ms,
+                pb_value: m.pb_value.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -113,17 +239,20 @@ pub struct Group {
     pub key: GroupingKey,
     /// Every family, the two bookkeeping ones included, by name.
     pub families: BTreeMap<Box<str>, StoredFamily>,
+    /// The values of the two bookkeeping families.
+    push_time: f64,
+    failure_time: f64,
 }
 
 impl Group {
     /// `push_time_seconds`, 0 if the group never had a successful push.
     pub fn push_time(&self) -> f64 {
-        self.bookkeeping_value(PUSH_TIME)
+        self.push_time
     }
 
     /// `push_failure_time_seconds`, 0 if no push to the group ever failed.
     pub fn failure_time(&self) -> f64 {
-        self.bookkeeping_value(PUSH_FAILURE_TIME)
+        self.failure_time
     }
 
     /// The last successful push, or the group's creation if it never had one: the stamp of
@@ -135,18 +264,6 @@ impl Group {
     /// Spec §6.7: false iff the last failure is strictly later than the last success.
     pub fn last_push_successful(&self) -> bool {
         self.failure_time() <= self.push_time()
-    }
-
-    fn bookkeeping_value(&self, name: &str) -> f64 {
-        match self.families.get(name).map(|f| &f.family.metrics[..]) {
-            Some(
-                [Metric {
-                    value: Value::Simple(v),
-                    ..
-                }],
-            ) => *v,
-            _ => unreachable!("every group carries its bookkeeping families"),
-        }
     }
 }
 
@@ -223,10 +340,10 @@ impl Store {
 
     /// PUT (`replace`) or POST of `families` to `key` at `time` (spec §6). On rejection the
     /// group's failure timestamp is recorded (§6.6) unless that itself would be inconsistent.
-    pub fn push(
+    pub fn push<'a>(
         &mut self,
-        key: &GroupingKey,
-        families: Vec<Family<'_>>,
+        key: &'a GroupingKey,
+        families: Vec<Family<'a>>,
         replace: bool,
         time: Timestamp,
     ) -> Result<(), Rejection> {
@@ -237,7 +354,7 @@ impl Store {
                 "pushed metrics must not have timestamps".to_string()
             ]));
         }
-        let families: Vec<Family<'static>> = families
+        let families: Vec<Family<'a>> = families
             .into_iter()
             .filter(|f| !is_bookkeeping(&f.name))
             .map(|f| series::sanitize(f, key))
@@ -271,8 +388,8 @@ impl Store {
         let group = self.groups[id as usize]
             .take()
             .expect("indexed group exists");
-        for (name, stored) in &group.families {
-            self.unindex_family(id, name, &stored.family);
+        for stored in group.families.values() {
+            self.unindex_family(id, stored);
         }
         self.free.push(id);
         true
@@ -290,7 +407,7 @@ impl Store {
         &mut self,
         id: Option<GroupId>,
         key: &GroupingKey,
-        families: Vec<Family<'static>>,
+        families: Vec<Family<'_>>,
         replace: bool,
         time: Timestamp,
     ) {
@@ -320,7 +437,7 @@ impl Store {
             self.remove_family(id, &name);
         }
         for family in families {
-            self.insert_family(id, StoredFamily::new(family, time));
+            self.insert_family(id, family, time);
         }
         self.set_bookkeeping(id, PUSH_TIME, time.as_seconds_f64(), time);
     }
@@ -342,6 +459,8 @@ impl Store {
         let group = Group {
             key: key.clone(),
             families: BTreeMap::new(),
+            push_time: 0.0,
+            failure_time: 0.0,
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -355,30 +474,42 @@ impl Store {
         };
         self.by_key.insert(key.clone(), id);
         for name in [PUSH_TIME, PUSH_FAILURE_TIME] {
-            let family = bookkeeping_family(name, key, 0.0);
-            self.insert_family(id, StoredFamily::new(family, time));
+            let labels = base_labels(key);
+            self.insert_family(id, bookkeeping_family(name, labels, 0.0), time);
         }
         id
     }
 
-    /// Sets a bookkeeping gauge. Its one series keeps its labels, so no index changes.
+    /// Sets a bookkeeping gauge. Its one series keeps its labels and so its identity hash:
+    /// no index changes.
     fn set_bookkeeping(&mut self, id: GroupId, name: &'static str, value: f64, time: Timestamp) {
         let group = self.groups[id as usize].as_mut().expect("group exists");
-        let family = bookkeeping_family(name, &group.key, value);
+        let hashes = group.families[name].hashes.clone();
+        let family = bookkeeping_family(name, base_labels(&group.key), value);
+        if name == PUSH_TIME {
+            group.push_time = value;
+        } else {
+            group.failure_time = value;
+        }
         group
             .families
-            .insert(name.into(), StoredFamily::new(family, time));
+            .insert(name.into(), StoredFamily::new(family, hashes, time));
     }
 
-    fn insert_family(&mut self, id: GroupId, stored: StoredFamily) {
-        let name = &*stored.family.name;
-        self.families.add(name, stored.family.mtype, id);
-        for metric in &stored.family.metrics {
-            let hash = self.series.hash(name, &metric.labels);
+    fn insert_family(&mut self, id: GroupId, family: Family<'_>, time: Timestamp) {
+        let name = &*family.name;
+        self.families.add(name, family.mtype, id);
+        let hashes: Box<[u64]> = family
+            .metrics
+            .iter()
+            .map(|m| self.series.hash(name, &m.labels))
+            .collect();
+        for &hash in &hashes {
             self.series.add(hash, id);
         }
+        let stored = StoredFamily::new(family, hashes, time);
         let group = self.groups[id as usize].as_mut().expect("group exists");
-        let previous = group.families.insert(name.into(), stored);
+        let previous = group.families.insert(stored.name.clone(), stored);
         assert!(
             previous.is_none(),
             "a family is removed before it is replaced"
@@ -388,13 +519,12 @@ impl Store {
     fn remove_family(&mut self, id: GroupId, name: &str) {
         let group = self.groups[id as usize].as_mut().expect("group exists");
         let stored = group.families.remove(name).expect("removed family exists");
-        self.unindex_family(id, name, &stored.family);
+        self.unindex_family(id, &stored);
     }
 
-    fn unindex_family(&mut self, id: GroupId, name: &str, family: &Family<'static>) {
-        self.families.remove(name, family.mtype, id);
-        for metric in &family.metrics {
-            let hash = self.series.hash(name, &metric.labels);
+    fn unindex_family(&mut self, id: GroupId, stored: &StoredFamily) {
+        self.families.remove(&stored.name, stored.mtype, id);
+        for &hash in &stored.hashes {
             self.series.remove(hash, id);
         }
     }
@@ -402,13 +532,13 @@ impl Store {
 
 /// The grouping labels plus `instance=""` when the key has none, sorted by name: the labels
 /// of the bookkeeping series (spec §6.7).
-pub fn base_labels(key: &GroupingKey) -> Vec<Label<'static>> {
-    let mut labels: Vec<Label<'static>> = key
+pub fn base_labels(key: &GroupingKey) -> Vec<Label<'_>> {
+    let mut labels: Vec<Label<'_>> = key
         .labels()
         .iter()
         .map(|(n, v)| Label {
-            name: Cow::Owned(n.clone()),
-            value: Cow::Owned(v.clone()),
+            name: Cow::Borrowed(n),
+            value: Cow::Borrowed(v),
         })
         .collect();
     if key.get("instance").is_none() {
@@ -421,7 +551,7 @@ pub fn base_labels(key: &GroupingKey) -> Vec<Label<'static>> {
     labels
 }
 
-fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Family<'static> {
+fn bookkeeping_family<'a>(name: &'static str, labels: Vec<Label<'a>>, value: f64) -> Family<'a> {
     let help = if name == PUSH_TIME {
         PUSH_TIME_HELP
     } else {
@@ -433,7 +563,7 @@ fn bookkeeping_family(name: &'static str, key: &GroupingKey, value: f64) -> Fami
         mtype: MetricType::Gauge,
         unit: None,
         metrics: vec![Metric {
-            labels: base_labels(key),
+            labels,
             value: Value::Simple(value),
             timestamp_ms: None,
             pb_value: None,

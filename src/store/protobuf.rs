@@ -22,7 +22,7 @@ pub fn render(family: &Family<'_>) -> Fragment {
     }
     Fragment {
         text: text.into(),
-        offsets,
+        offsets: offsets.into(),
     }
 }
 
@@ -58,14 +58,28 @@ fn encode_metric(out: &mut Vec<u8>, mtype: MetricType, metric: &Metric<'_>) {
         put_bytes(&mut pair, 2, label.value.as_bytes());
         put_bytes(out, 1, &pair);
     }
-    if let Some(raw) = &metric.pb_value {
-        out.extend_from_slice(raw);
-        return;
+    match &metric.pb_value {
+        Some(raw) => out.extend_from_slice(raw),
+        None => encode_value(out, mtype, &metric.value),
     }
-    let mut value = Vec::with_capacity(32);
-    let field = match &metric.value {
+}
+
+/// True if a series' value field says no more than its modelled value: nothing pushed (text),
+/// or exactly what [`encode_value`] writes for it (no exemplar, no created timestamp).
+pub fn value_is_modelled(mtype: MetricType, metric: &Metric<'_>, scratch: &mut Vec<u8>) -> bool {
+    metric.pb_value.as_deref().is_none_or(|raw| {
+        scratch.clear();
+        encode_value(scratch, mtype, &metric.value);
+        raw == &scratch[..]
+    })
+}
+
+/// The value field (key, length, message) encoding a modelled value.
+fn encode_value(out: &mut Vec<u8>, mtype: MetricType, value: &Value) {
+    let mut message = Vec::with_capacity(32);
+    let field = match value {
         Value::Simple(v) => {
-            put_double(&mut value, 1, *v);
+            put_double(&mut message, 1, *v);
             match mtype {
                 MetricType::Counter => 3,
                 MetricType::Gauge => 2,
@@ -73,32 +87,32 @@ fn encode_metric(out: &mut Vec<u8>, mtype: MetricType, metric: &Metric<'_>) {
             }
         }
         Value::Summary(s) => {
-            put_key(&mut value, 1, VARINT);
-            put_varint(&mut value, s.count);
-            put_double(&mut value, 2, s.sum);
+            put_key(&mut message, 1, VARINT);
+            put_varint(&mut message, s.count);
+            put_double(&mut message, 2, s.sum);
             let mut q = Vec::with_capacity(18);
             for quantile in &s.quantiles {
                 q.clear();
                 put_double(&mut q, 1, quantile.quantile);
                 put_double(&mut q, 2, quantile.value);
-                put_bytes(&mut value, 3, &q);
+                put_bytes(&mut message, 3, &q);
             }
             4
         }
         Value::Histogram(h) => {
-            put_count(&mut value, 1, 4, h.count);
-            put_double(&mut value, 2, h.sum);
+            put_count(&mut message, 1, 4, h.count);
+            put_double(&mut message, 2, h.sum);
             let mut b = Vec::with_capacity(20);
             for bucket in &h.buckets {
                 b.clear();
                 put_count(&mut b, 1, 4, bucket.count);
                 put_double(&mut b, 2, bucket.upper_bound);
-                put_bytes(&mut value, 3, &b);
+                put_bytes(&mut message, 3, &b);
             }
             7
         }
     };
-    put_bytes(out, field, &value);
+    put_bytes(out, field, &message);
 }
 
 /// An integer count in its varint field, a float count in its double field.

@@ -5,11 +5,11 @@
 
 use super::fragment::{write_escaped_help, Fragment};
 use super::index::GroupId;
-use super::series::series_order;
-use super::{Rejection, Store};
+use super::labels::{series_order, SeriesLabels};
+use super::{Rejection, Store, StoredFamily};
 use crate::escaping::Escaping;
 use crate::http::Chunk;
-use crate::model::{Family, Label, Metric, MetricType};
+use crate::model::{Family, MetricType};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
@@ -31,10 +31,47 @@ pub struct Scrape {
 
 /// One family's series from one place: a group's stored family, or an own family.
 struct Source<'a> {
-    family: &'a Family<'static>,
+    series: Series<'a>,
     fragment: &'a Fragment,
     /// The family name as the header writes it (escaped, spec §8.4).
     header_name: &'a str,
+}
+
+/// Where a source's series and their labels are.
+#[derive(Clone, Copy)]
+enum Series<'a> {
+    Own(&'a Family<'static>),
+    Stored(&'a StoredFamily),
+}
+
+impl<'a> Series<'a> {
+    fn len(self) -> usize {
+        match self {
+            Series::Own(f) => f.metrics.len(),
+            Series::Stored(s) => s.series_count(),
+        }
+    }
+
+    fn labels(self, i: usize) -> SeriesLabels<'a> {
+        match self {
+            Series::Own(f) => SeriesLabels::Model(&f.metrics[i].labels),
+            Series::Stored(s) => s.series_labels(i),
+        }
+    }
+
+    fn mtype(self) -> MetricType {
+        match self {
+            Series::Own(f) => f.mtype,
+            Series::Stored(s) => s.mtype,
+        }
+    }
+
+    fn unit(self) -> Option<&'a str> {
+        match self {
+            Series::Own(f) => f.unit.as_deref(),
+            Series::Stored(s) => s.unit.as_deref(),
+        }
+    }
 }
 
 enum Piece {
@@ -105,7 +142,7 @@ impl Store {
             let mut sources = Vec::new();
             if let Some(i) = own_index {
                 sources.push(Source {
-                    family: &own[i],
+                    series: Series::Own(&own[i]),
                     fragment: &own_fragments[i],
                     header_name: name,
                 });
@@ -114,19 +151,19 @@ impl Store {
                 let s = &self.group_by_id(g).families[name];
                 let (header_name, fragment) = s.rendering(format, escaping);
                 sources.push(Source {
-                    family: &s.family,
+                    series: Series::Stored(s),
                     fragment,
                     header_name,
                 });
             }
-            if sources.iter().all(|s| s.family.metrics.is_empty()) {
+            if sources.iter().all(|s| s.series.len() == 0) {
                 continue;
             }
             let (help, mtype) = match own_index {
                 Some(i) => (own[i].help.as_deref(), own[i].mtype),
                 None => (
                     self.chosen_help(name, carriers.into_iter().flatten()),
-                    sources[0].family.mtype,
+                    sources[0].series.mtype(),
                 ),
             };
             // Every source of a name outside the legacy character set escapes it alike.
@@ -136,7 +173,7 @@ impl Store {
                 Format::Text => write_header(&mut header, name, help, mtype),
                 Format::Protobuf => {
                     let series_bytes = sources.iter().map(|s| s.fragment.text.len()).sum();
-                    let unit = sources.iter().find_map(|s| s.family.unit.as_deref());
+                    let unit = sources.iter().find_map(|s| s.series.unit());
                     super::protobuf::write_family_header(
                         &mut header,
                         name,
@@ -176,7 +213,7 @@ impl Store {
         let mut any_empty = false;
         for &g in carriers {
             let group = self.group_by_id(g);
-            match group.families[name].family.help.as_deref() {
+            match group.families[name].help.as_deref() {
                 Some("") => any_empty = true,
                 Some(help) if best.is_none_or(|(k, _)| group.key < *k) => {
                     best = Some((&group.key, help))
@@ -206,24 +243,19 @@ fn write_header(out: &mut Vec<u8>, name: &str, help: Option<&str>, mtype: Metric
 /// The head of one source in the k-way merge; ordered so the max-heap pops the smallest series.
 struct Head<'a> {
     /// The start of the series order: the label count and the first 8 bytes of the first
-    /// value (zero-padded, so a shorter value still sorts first). It decides most comparisons
-    /// without following the labels' pointers: a large store's merge is bound by cache misses.
+    /// value. It decides most comparisons without reading the rest of the labels: a large
+    /// store's merge is bound by cache misses.
     key: (usize, u64),
-    labels: &'a [Label<'static>],
+    labels: SeriesLabels<'a>,
     source: usize,
     index: usize,
 }
 
 impl<'a> Head<'a> {
-    fn new(labels: &'a [Label<'static>], source: usize, index: usize) -> Head<'a> {
-        let mut prefix = [0; 8];
-        if let Some(first) = labels.first() {
-            let value = first.value.as_bytes();
-            let n = value.len().min(prefix.len());
-            prefix[..n].copy_from_slice(&value[..n]);
-        }
+    fn new(series: Series<'a>, source: usize, index: usize) -> Head<'a> {
+        let labels = series.labels(index);
         Head {
-            key: (labels.len(), u64::from_be_bytes(prefix)),
+            key: labels.order_prefix(),
             labels,
             source,
             index,
@@ -256,10 +288,7 @@ impl Eq for Head<'_> {}
 /// source is a single range and several are a k-way merge of runs; consecutive series of one
 /// source become one range.
 fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
-    let nonempty: Vec<&Source<'_>> = sources
-        .iter()
-        .filter(|s| !s.family.metrics.is_empty())
-        .collect();
+    let nonempty: Vec<&Source<'_>> = sources.iter().filter(|s| s.series.len() > 0).collect();
     if let [only] = nonempty.as_slice() {
         let text = &only.fragment.text;
         pieces.push(Piece::Fragment(text.clone(), 0, text.len()));
@@ -268,25 +297,26 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     let mut heap: BinaryHeap<Head<'_>> = nonempty
         .iter()
         .enumerate()
-        .map(|(source, s)| Head::new(&s.family.metrics[0].labels, source, 0))
+        .map(|(source, s)| Head::new(s.series, source, 0))
         .collect();
     let mut open: Option<(usize, usize, usize)> = None; // (source, start, end) not yet pushed
     while let Some(head) = heap.pop() {
         let src = nonempty[head.source];
+        let count = src.series.len();
         // The source's further series that still come before every other head leave with
         // this one, found by binary search: groups differ in a grouping label, so their
         // series rarely interleave, and the heap then works once per source, not per series
         // (a family carried by 10,000 groups cost ~1,500 instructions per series otherwise).
         // The common whole-rest case costs one comparison: a large store's series are cache
         // misses, and the merge is bound by how many it touches.
-        let rest = &src.family.metrics[head.index + 1..];
+        let rest = head.index + 1..count;
         let run = match heap.peek() {
             Some(top) => {
-                let precedes = |m: &Metric<'static>| Head::new(&m.labels, head.source, 0) > *top;
-                if rest.last().is_none_or(precedes) {
+                let precedes = |i: usize| Head::new(src.series, head.source, i) > *top;
+                if rest.is_empty() || precedes(count - 1) {
                     rest.len()
                 } else {
-                    rest.partition_point(precedes)
+                    partition_point(rest, precedes)
                 }
             }
             None => rest.len(),
@@ -309,8 +339,8 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
             None => Some((head.source, start, end)),
         };
         let next = last + 1;
-        if let Some(metric) = src.family.metrics.get(next) {
-            heap.push(Head::new(&metric.labels, head.source, next));
+        if next < count {
+            heap.push(Head::new(src.series, head.source, next));
         }
     }
     if let Some((s, start, end)) = open {
@@ -320,4 +350,18 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
             end,
         ));
     }
+}
+
+/// How many indexes at the start of `range` satisfy `pred`, which holds for a prefix of it.
+fn partition_point(range: std::ops::Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo - range.start
 }

@@ -641,3 +641,70 @@ fn incremental_check_agrees_with_a_from_scratch_check() {
         "rejected, accepted: {outcomes:?}"
     );
 }
+
+/// A compact family keeps no model; what it reads back from its fragment must be exactly what
+/// was stored, for awkward values and label values too, whether pushed as text or protobuf.
+#[test]
+fn compact_families_read_back_exactly_what_was_pushed() {
+    let body = "# HELP c a \\\\ help\n# TYPE c counter\n\
+        c{a=\"\\\\\\\"\\n\",b=\"\u{0}\u{1}\t\r\u{2028}é\"} 1e-300\n\
+        c{a=\"x\"} NaN\nc{a=\"y\"} +Inf\nc{a=\"z\"} -1.7976931348623157e+308\n\
+        c{a=\"w\"} 123456789012345680000\n\
+        # TYPE g gauge\ng 0.1\n# TYPE z gauge\nz -0\n# TYPE u untyped\nu{a=\"}\"} 5e-324\n";
+    let k = key(&[("job", "j"), ("instance", "i\"\\")]);
+    let expected: Vec<String> = families(body)
+        .into_iter()
+        .map(|f| format!("{:?}", series::sanitize(f, &k)))
+        .collect();
+    let stored_models = |s: &Store| -> Vec<String> {
+        let group = s.group(&k).unwrap();
+        ["c", "g", "u", "z"]
+            .iter()
+            .map(|name| format!("{:?}", group.families[*name].model()))
+            .collect()
+    };
+    let mut s = store();
+    push(&mut s, &k, body, true, 1).unwrap();
+    let group = s.group(&k).unwrap();
+    // `z` holds -0, which the text format writes as 0: it keeps its model.
+    let compact: Vec<&str> = ["c", "g", "u", "z"]
+        .into_iter()
+        .filter(|name| group.families[*name].model.is_none())
+        .collect();
+    assert_eq!(compact, ["c", "g", "u"]);
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    let mut got = stored_models(&s);
+    got.sort();
+    assert_eq!(got, sorted_expected);
+
+    // The same families as protobuf (what compaction writes): compact again, same model.
+    let mut pb = Vec::new();
+    for name in ["c", "g", "u", "z"] {
+        s.group(&k).unwrap().families[name].write_protobuf(&mut pb);
+    }
+    let decoded =
+        crate::parse::protobuf::parse(&pb, crate::parse::names::NameScheme { utf8: false })
+            .unwrap();
+    let mut again = store();
+    again.push(&k, decoded.families, true, t(1)).unwrap();
+    let group = again.group(&k).unwrap();
+    assert!(["c", "g", "u"]
+        .iter()
+        .all(|n| group.families[*n].model.is_none()));
+    let strip_pb = |s: &Store| -> Vec<String> {
+        let group = s.group(&k).unwrap();
+        let mut out: Vec<String> = ["c", "g", "u", "z"]
+            .iter()
+            .map(|name| {
+                let mut f = group.families[*name].model();
+                f.metrics.iter_mut().for_each(|m| m.pb_value = None);
+                format!("{f:?}")
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(strip_pb(&again), strip_pb(&s));
+    assert_eq!(exposition(&mut again), exposition(&mut s));
+}

@@ -108,7 +108,7 @@ pub fn group_body(group: &Group, utf8_names: bool, zone: &Zone) -> String {
 }
 
 fn write_family(h: &mut Html, group_path: &str, name: &str, stored: &StoredFamily, zone: &Zone) {
-    let family = &stored.family;
+    let family = &stored.model();
     h.raw("<details class=\"family\"")
         .attr("data-state", &format!("{group_path} {name}"))
         .raw("><summary><span class=\"name\">")
