@@ -24,6 +24,7 @@ impl Store {
         id: Option<GroupId>,
         key: &GroupingKey,
         families: &[Family<'_>],
+        hashes: &[Box<[u64]>],
         replace: bool,
     ) -> Vec<String> {
         let view = AfterPush {
@@ -32,6 +33,11 @@ impl Store {
             pushed: families.iter().map(|f| (&*f.name, f)).collect(),
             replace,
         };
+        let hashes: BTreeMap<&str, &[u64]> = families
+            .iter()
+            .zip(hashes)
+            .map(|(f, h)| (&*f.name, &**h))
+            .collect();
         let mut errors = Vec::new();
         let mut pushed_series: Vec<(u64, &str, &Metric<'_>)> = Vec::new();
         for family in view.pushed.values() {
@@ -58,12 +64,12 @@ impl Store {
                 errors.push(e);
                 continue;
             }
-            for metric in &family.metrics {
+            for (metric, &hash) in family.metrics.iter().zip(hashes[name]) {
                 if let Some(e) = series_problem(name, family.mtype, metric) {
                     errors.push(e);
                     continue;
                 }
-                pushed_series.push((self.series.hash(name, &metric.labels), name, metric));
+                pushed_series.push((hash, name, metric));
             }
         }
         // Duplicates within the push: equal hashes sort next to each other.

@@ -4,7 +4,7 @@
 //! **Invariant:** the indexes describe exactly the families stored in the group table; the
 //! store updates both in the same call (`Store::insert_family` / `Store::remove_family`).
 
-use crate::model::{Label, MetricType};
+use crate::model::{Family, Label, MetricType};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
@@ -111,6 +111,33 @@ impl Hasher for PassThroughHasher {
     }
 }
 
+/// A hasher fed through a buffer.
+struct Buffered<H> {
+    hasher: H,
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl<H: Hasher> Buffered<H> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.hasher.write(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.hasher.write(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn finish(mut self) -> u64 {
+        self.hasher.write(&self.buf[..self.len]);
+        self.hasher.finish()
+    }
+}
+
 /// The groups holding a series with a given identity hash: nearly always exactly one.
 #[derive(Debug, Clone)]
 enum Holders {
@@ -128,17 +155,34 @@ pub struct SeriesIndex {
 }
 
 impl SeriesIndex {
+    /// The identity hash of series `name{labels}`.
     pub fn hash(&self, name: &str, labels: &[Label<'_>]) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        h.write(name.as_bytes());
-        h.write_u8(0xff);
+        // SipHash pays per `write` call, so the pieces go through a buffer: hashing in pieces
+        // is hashing their concatenation.
+        let mut h = Buffered {
+            hasher: self.hasher.build_hasher(),
+            buf: [0; 128],
+            len: 0,
+        };
+        h.put(name.as_bytes());
+        h.put(&[0xff]);
         for label in labels {
-            h.write(label.name.as_bytes());
-            h.write_u8(0xff);
-            h.write(label.value.as_bytes());
-            h.write_u8(0xff);
+            h.put(label.name.as_bytes());
+            h.put(&[0xff]);
+            h.put(label.value.as_bytes());
+            h.put(&[0xff]);
         }
         h.finish()
+    }
+
+    /// The identity hashes of a family's series, in order.
+    pub fn hash_family(&self, family: &Family<'_>) -> Box<[u64]> {
+        let name = &family.name;
+        family
+            .metrics
+            .iter()
+            .map(|m| self.hash(name, &m.labels))
+            .collect()
     }
 
     pub fn add(&mut self, hash: u64, group: GroupId) {

@@ -359,8 +359,12 @@ impl Store {
             .filter(|f| !is_bookkeeping(&f.name))
             .map(|f| series::sanitize(f, key))
             .collect();
+        let hashes: Vec<Box<[u64]>> = families
+            .iter()
+            .map(|f| self.series.hash_family(f))
+            .collect();
         let id = self.by_key.get(key).copied();
-        let errors = self.check_push(id, key, &families, replace);
+        let errors = self.check_push(id, key, &families, &hashes, replace);
         if !errors.is_empty() {
             if self.checked {
                 self.record_failure(key, time);
@@ -368,7 +372,7 @@ impl Store {
             }
             self.maybe_inconsistent = true;
         }
-        self.apply_push(id, key, families, replace, time);
+        self.apply_push(id, key, families, hashes, replace, time);
         Ok(())
     }
 
@@ -408,6 +412,7 @@ impl Store {
         id: Option<GroupId>,
         key: &GroupingKey,
         families: Vec<Family<'_>>,
+        hashes: Vec<Box<[u64]>>,
         replace: bool,
         time: Timestamp,
     ) {
@@ -436,8 +441,8 @@ impl Store {
         for name in doomed {
             self.remove_family(id, &name);
         }
-        for family in families {
-            self.insert_family(id, family, time);
+        for (family, hashes) in families.into_iter().zip(hashes) {
+            self.insert_family(id, family, hashes, time);
         }
         self.set_bookkeeping(id, PUSH_TIME, time.as_seconds_f64(), time);
     }
@@ -474,8 +479,9 @@ impl Store {
         };
         self.by_key.insert(key.clone(), id);
         for name in [PUSH_TIME, PUSH_FAILURE_TIME] {
-            let labels = base_labels(key);
-            self.insert_family(id, bookkeeping_family(name, labels, 0.0), time);
+            let family = bookkeeping_family(name, base_labels(key), 0.0);
+            let hashes = self.series.hash_family(&family);
+            self.insert_family(id, family, hashes, time);
         }
         id
     }
@@ -496,14 +502,15 @@ impl Store {
             .insert(name.into(), StoredFamily::new(family, hashes, time));
     }
 
-    fn insert_family(&mut self, id: GroupId, family: Family<'_>, time: Timestamp) {
-        let name = &*family.name;
-        self.families.add(name, family.mtype, id);
-        let hashes: Box<[u64]> = family
-            .metrics
-            .iter()
-            .map(|m| self.series.hash(name, &m.labels))
-            .collect();
+    /// Adds a family with its series' identity hashes.
+    fn insert_family(
+        &mut self,
+        id: GroupId,
+        family: Family<'_>,
+        hashes: Box<[u64]>,
+        time: Timestamp,
+    ) {
+        self.families.add(&family.name, family.mtype, id);
         for &hash in &hashes {
             self.series.add(hash, id);
         }
