@@ -9,7 +9,7 @@
 use super::describe::{collected_metric, quote_into};
 use super::index::{GroupId, TypeCounts};
 use super::labels::{same_labels, series_order, SeriesLabels};
-use super::{base_labels, is_bookkeeping, Store, PUSH_FAILURE_TIME, PUSH_TIME};
+use super::{base_labels, is_bookkeeping, Prepared, Store, PUSH_FAILURE_TIME, PUSH_TIME};
 use crate::grouping::GroupingKey;
 use crate::model::{Family, Metric, MetricType, Value};
 use std::collections::BTreeMap;
@@ -23,20 +23,21 @@ impl Store {
         &self,
         id: Option<GroupId>,
         key: &GroupingKey,
-        families: &[Family<'_>],
-        hashes: &[Box<[u64]>],
+        families: &[Prepared<'_>],
         replace: bool,
     ) -> Vec<String> {
         let view = AfterPush {
             store: self,
             id,
-            pushed: families.iter().map(|f| (&*f.name, f)).collect(),
+            pushed: families
+                .iter()
+                .map(|p| (&*p.family.name, &p.family))
+                .collect(),
             replace,
         };
         let hashes: BTreeMap<&str, &[u64]> = families
             .iter()
-            .zip(hashes)
-            .map(|(f, h)| (&*f.name, &**h))
+            .map(|p| (&*p.family.name, &*p.hashes))
             .collect();
         let mut errors = Vec::new();
         let mut pushed_series: Vec<(u64, &str, &Metric<'_>)> = Vec::new();
@@ -98,7 +99,7 @@ impl Store {
     pub(super) fn new_group_would_duplicate(&self, key: &GroupingKey) -> Option<String> {
         let labels = base_labels(key);
         [PUSH_TIME, PUSH_FAILURE_TIME].into_iter().find_map(|name| {
-            let hash = self.series.hash(name, &labels);
+            let hash = self.identity_hash(name, &labels, &mut Vec::new());
             let found = self
                 .series
                 .holders(hash)
@@ -155,13 +156,14 @@ impl Store {
             .flat_map(|group| group.families.values().map(|stored| stored.model()))
             .collect();
         let mut all: Vec<(u64, &str, MetricType, &Metric<'_>)> = Vec::new();
+        let mut scratch = Vec::new();
         for f in &models {
             {
                 for metric in &f.metrics {
                     match series_problem(&f.name, f.mtype, metric) {
                         Some(e) => errors.push(e),
                         None => all.push((
-                            self.series.hash(&f.name, &metric.labels),
+                            self.identity_hash(&f.name, &metric.labels, &mut scratch),
                             &f.name,
                             f.mtype,
                             metric,

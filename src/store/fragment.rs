@@ -37,7 +37,7 @@ impl Fragment {
     }
 
     fn render_names(family: &Family<'_>, quote: bool) -> Fragment {
-        let mut text = Vec::with_capacity(family.metrics.len() * 64);
+        let mut text = Vec::with_capacity(estimated_size(family));
         let mut offsets = Vec::with_capacity(family.metrics.len());
         for metric in &family.metrics {
             offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
@@ -59,6 +59,15 @@ impl Fragment {
         &self.text[self.offsets[i] as usize..]
     }
 
+    /// The identity of series `i` of a compact family (one line a series): its line up to the
+    /// space before the value, which is [`write_identity`] of its name and labels.
+    pub fn identity(&self, i: usize) -> &[u8] {
+        let (start, end) = self.series_range(i);
+        let line = &self.text[start..end];
+        let value = memchr::memrchr(b' ', line).expect("a sample line has a value");
+        &line[..value]
+    }
+
     /// The byte range of series `i`.
     pub fn series_range(&self, i: usize) -> (usize, usize) {
         let start = self.offsets[i] as usize;
@@ -68,6 +77,35 @@ impl Fragment {
             .map_or(self.text.len(), |&o| o as usize);
         (start, end)
     }
+}
+
+/// A series' identity as the index hashes it: `name{a="x",b="y"}`, or `name` alone; names as
+/// they are, values escaped. Exactly how a sample line of a counter, gauge or untyped series
+/// begins.
+pub fn write_identity(out: &mut Vec<u8>, name: &str, labels: &[Label<'_>]) {
+    out.extend_from_slice(name.as_bytes());
+    if !labels.is_empty() {
+        write_labels(out, labels, true, false);
+        out.push(b'}');
+    }
+}
+
+/// A little more than a family's rendering takes, so that it is written without regrowing.
+fn estimated_size(family: &Family<'_>) -> usize {
+    let per_line = |m: &Metric<'_>| {
+        let labels: usize = m
+            .labels
+            .iter()
+            .map(|l| l.name.len() + l.value.len() + 4)
+            .sum();
+        family.name.len() + labels + 40
+    };
+    let lines = |m: &Metric<'_>| match &m.value {
+        Value::Simple(_) => 1,
+        Value::Summary(s) => s.quantiles.len() + 2,
+        Value::Histogram(h) => h.buckets.len() + 3,
+    };
+    family.metrics.iter().map(|m| per_line(m) * lines(m)).sum()
 }
 
 /// Writes every sample line of one series, as expfmt does: summaries as quantile lines then
@@ -122,26 +160,9 @@ fn write_sample(
         out.extend_from_slice(suffix.as_bytes());
     }
     if inside || !labels.is_empty() || extra.is_some() {
-        if !inside {
-            out.push(b'{');
-        }
-        let mut first = !inside;
-        for label in labels {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            write_name(
-                out,
-                &label.name,
-                quote && !NameKind::Label.is_legacy(&label.name),
-            );
-            out.extend_from_slice(b"=\"");
-            write_escaped_label_value(out, &label.value);
-            out.push(b'"');
-        }
+        write_labels(out, labels, !inside, quote);
         if let Some((extra_name, extra_value)) = extra {
-            if !first {
+            if !labels.is_empty() || inside {
                 out.push(b',');
             }
             out.extend_from_slice(extra_name.as_bytes());
@@ -154,6 +175,27 @@ fn write_sample(
     out.push(b' ');
     write_expo_float(out, value);
     out.push(b'\n');
+}
+
+/// The label pairs, comma-separated, after an opening brace if `open`; names that are not
+/// legacy quoted if `quote`.
+fn write_labels(out: &mut Vec<u8>, labels: &[Label<'_>], open: bool, quote: bool) {
+    if open {
+        out.push(b'{');
+    }
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 || !open {
+            out.push(b',');
+        }
+        write_name(
+            out,
+            &label.name,
+            quote && !NameKind::Label.is_legacy(&label.name),
+        );
+        out.extend_from_slice(b"=\"");
+        write_escaped_label_value(out, &label.value);
+        out.push(b'"');
+    }
 }
 
 /// A name as it is, or in double quotes, escaped as a label value.

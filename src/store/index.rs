@@ -4,7 +4,7 @@
 //! **Invariant:** the indexes describe exactly the families stored in the group table; the
 //! store updates both in the same call (`Store::insert_family` / `Store::remove_family`).
 
-use crate::model::{Family, Label, MetricType};
+use crate::model::MetricType;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
@@ -111,113 +111,78 @@ impl Hasher for PassThroughHasher {
     }
 }
 
-/// A hasher fed through a buffer.
-struct Buffered<H> {
-    hasher: H,
-    buf: [u8; 128],
-    len: usize,
-}
+/// Marks a holder entry that is not a group but an index into `SeriesIndex::shared`.
+const SHARED: u32 = 1 << 31;
 
-impl<H: Hasher> Buffered<H> {
-    fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.hasher.write(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() > self.buf.len() {
-                self.hasher.write(bytes);
-                return;
-            }
-        }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    fn finish(mut self) -> u64 {
-        self.hasher.write(&self.buf[..self.len]);
-        self.hasher.finish()
-    }
-}
-
-/// The groups holding a series with a given identity hash: nearly always exactly one.
-#[derive(Debug, Clone)]
-enum Holders {
-    One(GroupId),
-    Many(Vec<GroupId>),
-}
+/// The most groups a store holds: the index keeps a group number in 31 bits.
+pub const GROUPS_MAX: usize = SHARED as usize;
 
 /// Series identity (family name and sorted label pairs) → groups holding such a series. A hit
 /// is only a candidate: the caller compares the labels, so a hash collision never rejects a
 /// push. Keys are hashed with a per-process random key, so clients cannot aim collisions.
+///
+/// An entry is 12 bytes, one per stored series: nearly always the one group holding it; only a
+/// hash held by several groups (a collision, or duplicates in unchecked mode) points into
+/// `shared`.
 #[derive(Debug, Default)]
 pub struct SeriesIndex {
     hasher: RandomState,
-    holders: HashMap<u64, Holders, BuildHasherDefault<PassThroughHasher>>,
+    holders: HashMap<u64, u32, BuildHasherDefault<PassThroughHasher>>,
+    shared: Vec<Vec<GroupId>>,
+    /// Slots of `shared` free for reuse.
+    free: Vec<u32>,
 }
 
 impl SeriesIndex {
-    /// The identity hash of series `name{labels}`.
-    pub fn hash(&self, name: &str, labels: &[Label<'_>]) -> u64 {
-        // SipHash pays per `write` call, so the pieces go through a buffer: hashing in pieces
-        // is hashing their concatenation.
-        let mut h = Buffered {
-            hasher: self.hasher.build_hasher(),
-            buf: [0; 128],
-            len: 0,
-        };
-        h.put(name.as_bytes());
-        h.put(&[0xff]);
-        for label in labels {
-            h.put(label.name.as_bytes());
-            h.put(&[0xff]);
-            h.put(label.value.as_bytes());
-            h.put(&[0xff]);
-        }
-        h.finish()
-    }
-
-    /// The identity hashes of a family's series, in order.
-    pub fn hash_family(&self, family: &Family<'_>) -> Box<[u64]> {
-        let name = &family.name;
-        family
-            .metrics
-            .iter()
-            .map(|m| self.hash(name, &m.labels))
-            .collect()
+    /// The hash of a series identity ([`write_identity`](super::fragment::write_identity)).
+    pub fn hash(&self, identity: &[u8]) -> u64 {
+        self.hasher.hash_one(identity)
     }
 
     pub fn add(&mut self, hash: u64, group: GroupId) {
-        match self.holders.get_mut(&hash) {
-            None => {
-                self.holders.insert(hash, Holders::One(group));
-            }
-            Some(Holders::One(g)) => {
-                let first = *g;
-                self.holders.insert(hash, Holders::Many(vec![first, group]));
-            }
-            Some(Holders::Many(v)) => v.push(group),
+        assert!(group < SHARED, "a group number fits in 31 bits");
+        let Some(entry) = self.holders.get_mut(&hash) else {
+            self.holders.insert(hash, group);
+            return;
+        };
+        if *entry & SHARED != 0 {
+            self.shared[(*entry & !SHARED) as usize].push(group);
+            return;
         }
+        let groups = vec![*entry, group];
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.shared[slot as usize] = groups;
+                slot
+            }
+            None => {
+                self.shared.push(groups);
+                u32::try_from(self.shared.len() - 1).expect("fewer shared entries than series")
+            }
+        };
+        *entry = SHARED | slot;
     }
 
     pub fn remove(&mut self, hash: u64, group: GroupId) {
-        let Some(holders) = self.holders.get_mut(&hash) else {
+        let Some(entry) = self.holders.get_mut(&hash) else {
             panic!("removed series is indexed");
         };
-        match holders {
-            Holders::One(g) => {
-                assert_eq!(*g, group, "removed series is held by the group");
-                self.holders.remove(&hash);
-            }
-            Holders::Many(v) => {
-                let pos = v
-                    .iter()
-                    .position(|&g| g == group)
-                    .expect("series held by group");
-                v.swap_remove(pos);
-                if v.len() == 1 {
-                    let last = v[0];
-                    *holders = Holders::One(last);
-                }
-            }
+        if *entry & SHARED == 0 {
+            assert_eq!(*entry, group, "removed series is held by the group");
+            self.holders.remove(&hash);
+            return;
+        }
+        let slot = *entry & !SHARED;
+        let groups = &mut self.shared[slot as usize];
+        let pos = groups
+            .iter()
+            .position(|&g| g == group)
+            .expect("series held by group");
+        groups.swap_remove(pos);
+        if let [last] = groups[..] {
+            *entry = last;
+            self.shared[slot as usize] = Vec::new();
+            self.free.push(slot);
         }
     }
 
@@ -225,8 +190,42 @@ impl SeriesIndex {
     pub fn holders(&self, hash: u64) -> &[GroupId] {
         match self.holders.get(&hash) {
             None => &[],
-            Some(Holders::One(g)) => std::slice::from_ref(g),
-            Some(Holders::Many(v)) => v,
+            Some(entry) if entry & SHARED != 0 => &self.shared[(entry & !SHARED) as usize],
+            Some(group) => std::slice::from_ref(group),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeriesIndex;
+
+    fn sorted(index: &SeriesIndex, hash: u64) -> Vec<u32> {
+        let mut groups = index.holders(hash).to_vec();
+        groups.sort_unstable();
+        groups
+    }
+
+    #[test]
+    fn a_hash_held_by_several_groups_shares_a_slot_until_one_is_left() {
+        let mut index = SeriesIndex::default();
+        index.add(7, 1);
+        index.add(8, 1);
+        assert_eq!(sorted(&index, 7), [1]);
+        index.add(7, 2);
+        index.add(7, 3);
+        assert_eq!(sorted(&index, 7), [1, 2, 3]);
+        index.remove(7, 1);
+        assert_eq!(sorted(&index, 7), [2, 3]);
+        index.remove(7, 3);
+        assert_eq!(sorted(&index, 7), [2]);
+        // The freed slot is reused by the next shared hash.
+        index.add(8, 4);
+        assert_eq!((sorted(&index, 8), index.shared.len()), (vec![1, 4], 1));
+        index.remove(7, 2);
+        index.remove(8, 1);
+        index.remove(8, 4);
+        assert!(index.holders(7).is_empty() && index.holders(8).is_empty());
+        assert!(index.holders.is_empty());
     }
 }

@@ -74,9 +74,6 @@ pub struct StoredFamily {
     pub unit: Option<Box<str>>,
     pub stamp: Timestamp,
     pub fragment: Fragment,
-    /// The identity hash of each series (`SeriesIndex::hash`), in stored order: what removing
-    /// the family from the index needs.
-    hashes: Box<[u64]>,
     /// `None` for a compact family.
     model: Option<Box<Family<'static>>>,
     /// The protobuf encoding, made on the first protobuf scrape: text is the common case.
@@ -86,12 +83,25 @@ pub struct StoredFamily {
     escaped: Option<Box<Escaped>>,
 }
 
+/// A sanitised family rendered and hashed: what the check and then the table take.
+struct Prepared<'a> {
+    family: Family<'a>,
+    fragment: Fragment,
+    escaped: Option<Box<Escaped>>,
+    compact: bool,
+    /// The identity hash of each series.
+    hashes: Box<[u64]>,
+}
+
 impl StoredFamily {
-    /// `family` is sanitised, `hashes` its series' identity hashes.
-    fn new(family: Family<'_>, hashes: Box<[u64]>, stamp: Timestamp) -> StoredFamily {
-        let fragment = Fragment::render(&family);
-        let escaped = Escaped::of(&family);
-        let compact = escaped.is_none() && is_compact(&family);
+    fn new(prepared: Prepared<'_>, stamp: Timestamp) -> StoredFamily {
+        let Prepared {
+            family,
+            fragment,
+            escaped,
+            compact,
+            hashes: _,
+        } = prepared;
         let owned = |s: &str| Box::<str>::from(s);
         StoredFamily {
             name: owned(&family.name),
@@ -100,7 +110,6 @@ impl StoredFamily {
             unit: family.unit.as_deref().map(owned),
             stamp,
             fragment,
-            hashes,
             model: (!compact).then(|| Box::new(family.into_owned())),
             protobuf: OnceCell::new(),
             escaped,
@@ -359,12 +368,13 @@ impl Store {
             .filter(|f| !is_bookkeeping(&f.name))
             .map(|f| series::sanitize(f, key))
             .collect();
-        let hashes: Vec<Box<[u64]>> = families
-            .iter()
-            .map(|f| self.series.hash_family(f))
+        let mut scratch = Vec::new();
+        let families: Vec<Prepared<'a>> = families
+            .into_iter()
+            .map(|f| self.prepare(f, &mut scratch))
             .collect();
         let id = self.by_key.get(key).copied();
-        let errors = self.check_push(id, key, &families, &hashes, replace);
+        let errors = self.check_push(id, key, &families, replace);
         if !errors.is_empty() {
             if self.checked {
                 self.record_failure(key, time);
@@ -372,7 +382,7 @@ impl Store {
             }
             self.maybe_inconsistent = true;
         }
-        self.apply_push(id, key, families, hashes, replace, time);
+        self.apply_push(id, key, families, replace, time);
         Ok(())
     }
 
@@ -411,8 +421,7 @@ impl Store {
         &mut self,
         id: Option<GroupId>,
         key: &GroupingKey,
-        families: Vec<Family<'_>>,
-        hashes: Vec<Box<[u64]>>,
+        families: Vec<Prepared<'_>>,
         replace: bool,
         time: Timestamp,
     ) {
@@ -433,7 +442,7 @@ impl Store {
                 .filter_map(|f| {
                     group
                         .families
-                        .get_key_value(&*f.name)
+                        .get_key_value(&*f.family.name)
                         .map(|(name, _)| name.clone())
                 })
                 .collect()
@@ -441,8 +450,8 @@ impl Store {
         for name in doomed {
             self.remove_family(id, &name);
         }
-        for (family, hashes) in families.into_iter().zip(hashes) {
-            self.insert_family(id, family, hashes, time);
+        for prepared in families {
+            self.insert_family(id, prepared, time);
         }
         self.set_bookkeeping(id, PUSH_TIME, time.as_seconds_f64(), time);
     }
@@ -474,14 +483,15 @@ impl Store {
             }
             None => {
                 self.groups.push(Some(group));
-                GroupId::try_from(self.groups.len() - 1).expect("fewer than 2^32 groups")
+                assert!(self.groups.len() <= index::GROUPS_MAX, "too many groups");
+                (self.groups.len() - 1) as GroupId
             }
         };
         self.by_key.insert(key.clone(), id);
         for name in [PUSH_TIME, PUSH_FAILURE_TIME] {
             let family = bookkeeping_family(name, base_labels(key), 0.0);
-            let hashes = self.series.hash_family(&family);
-            self.insert_family(id, family, hashes, time);
+            let prepared = self.prepare(family, &mut Vec::new());
+            self.insert_family(id, prepared, time);
         }
         id
     }
@@ -489,32 +499,60 @@ impl Store {
     /// Sets a bookkeeping gauge. Its one series keeps its labels and so its identity hash:
     /// no index changes.
     fn set_bookkeeping(&mut self, id: GroupId, name: &'static str, value: f64, time: Timestamp) {
+        let key = &self.group_by_id(id).key;
+        let family = bookkeeping_family(name, base_labels(key), value);
+        let stored = StoredFamily::new(self.prepare(family, &mut Vec::new()), time);
         let group = self.groups[id as usize].as_mut().expect("group exists");
-        let hashes = group.families[name].hashes.clone();
-        let family = bookkeeping_family(name, base_labels(&group.key), value);
+        *group.families.get_mut(name).expect("bookkeeping family") = stored;
         if name == PUSH_TIME {
             group.push_time = value;
         } else {
             group.failure_time = value;
         }
-        group
-            .families
-            .insert(name.into(), StoredFamily::new(family, hashes, time));
+    }
+
+    /// Renders a sanitised family and hashes its series' identities: a compact family's are
+    /// the starts of its lines, others' are written out.
+    fn prepare<'a>(&self, family: Family<'a>, scratch: &mut Vec<u8>) -> Prepared<'a> {
+        let fragment = Fragment::render(&family);
+        let escaped = Escaped::of(&family);
+        let compact = escaped.is_none() && is_compact(&family);
+        let hashes = if compact {
+            (0..fragment.series_count())
+                .map(|i| self.series.hash(fragment.identity(i)))
+                .collect()
+        } else {
+            let name = &family.name;
+            family
+                .metrics
+                .iter()
+                .map(|m| self.identity_hash(name, &m.labels, scratch))
+                .collect()
+        };
+        Prepared {
+            family,
+            fragment,
+            escaped,
+            compact,
+            hashes,
+        }
+    }
+
+    /// The identity hash of series `name{labels}`.
+    fn identity_hash(&self, name: &str, labels: &[Label<'_>], scratch: &mut Vec<u8>) -> u64 {
+        scratch.clear();
+        fragment::write_identity(scratch, name, labels);
+        self.series.hash(scratch)
     }
 
     /// Adds a family with its series' identity hashes.
-    fn insert_family(
-        &mut self,
-        id: GroupId,
-        family: Family<'_>,
-        hashes: Box<[u64]>,
-        time: Timestamp,
-    ) {
-        self.families.add(&family.name, family.mtype, id);
-        for &hash in &hashes {
+    fn insert_family(&mut self, id: GroupId, prepared: Prepared<'_>, time: Timestamp) {
+        self.families
+            .add(&prepared.family.name, prepared.family.mtype, id);
+        for &hash in &prepared.hashes {
             self.series.add(hash, id);
         }
-        let stored = StoredFamily::new(family, hashes, time);
+        let stored = StoredFamily::new(prepared, time);
         let group = self.groups[id as usize].as_mut().expect("group exists");
         let previous = group.families.insert(stored.name.clone(), stored);
         assert!(
@@ -529,9 +567,18 @@ impl Store {
         self.unindex_family(id, &stored);
     }
 
+    /// Takes a family out of the indexes; its series' identities are hashed again rather than
+    /// kept (8 bytes a series).
     fn unindex_family(&mut self, id: GroupId, stored: &StoredFamily) {
         self.families.remove(&stored.name, stored.mtype, id);
-        for &hash in &stored.hashes {
+        let mut scratch = Vec::new();
+        for i in 0..stored.series_count() {
+            let hash = match &stored.model {
+                None => self.series.hash(stored.fragment.identity(i)),
+                Some(model) => {
+                    self.identity_hash(&stored.name, &model.metrics[i].labels, &mut scratch)
+                }
+            };
             self.series.remove(hash, id);
         }
     }

@@ -23,6 +23,7 @@ pub fn sanitize<'a>(mut family: Family<'a>, key: &'a GroupingKey) -> Family<'a> 
 }
 
 fn sanitize_labels<'a>(labels: &mut Vec<Label<'a>>, key: &'a GroupingKey) {
+    labels.reserve(key.labels().len() + 1);
     for (name, value) in key.labels() {
         match labels.iter_mut().find(|l| l.name == name.as_str()) {
             Some(label) => label.value = Cow::Borrowed(value),
