@@ -41,6 +41,7 @@
 
 mod cursor;
 mod number;
+pub use number::parse_float;
 mod problem;
 mod table;
 #[cfg(test)]

@@ -18,13 +18,14 @@ pub enum SeriesLabels<'a> {
 
 /// A label value: raw, or as written between the quotes of a rendered line.
 #[derive(Clone, Copy, Debug)]
-struct Value<'a> {
+pub struct Value<'a> {
     bytes: &'a [u8],
     escaped: bool,
 }
 
 impl<'a> SeriesLabels<'a> {
-    fn pairs(self) -> Pairs<'a> {
+    /// The label pairs: each name and its value.
+    pub fn pairs(self) -> impl Iterator<Item = (&'a [u8], Value<'a>)> {
         match self {
             SeriesLabels::Model(labels) => Pairs::Model(labels.iter()),
             SeriesLabels::Line(line) => Pairs::Line(label_block(line)),
@@ -102,6 +103,15 @@ impl<'a> Value<'a> {
 
     fn is_plain(&self) -> bool {
         !self.escaped || memchr::memchr(b'\\', self.bytes).is_none()
+    }
+
+    /// The value's bytes, unescaped, appended to `out`.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        if self.is_plain() {
+            out.extend_from_slice(self.bytes);
+        } else {
+            out.extend(self.unescaped());
+        }
     }
 
     fn unescaped(self) -> impl Iterator<Item = u8> + 'a {

@@ -76,7 +76,9 @@ pub struct StoredFamily {
     pub fragment: Fragment,
     /// `None` for a compact family.
     model: Option<Box<Family<'static>>>,
-    /// The protobuf encoding, made on the first protobuf scrape: text is the common case.
+    /// The protobuf encoding of a family that keeps its model, made on the first protobuf
+    /// scrape. A compact family encodes its lines anew for each: text is the common case, and
+    /// a kept encoding would cost as much memory as the lines.
     protobuf: OnceCell<Fragment>,
     /// Only for a family with a name outside the legacy character set (which keeps its model):
     /// its renderings with names escaped (spec §8.4).
@@ -149,42 +151,30 @@ impl StoredFamily {
         }
     }
 
-    fn protobuf_fragment(&self) -> &Fragment {
-        self.protobuf.get_or_init(|| self.render_protobuf())
-    }
-
-    fn render_protobuf(&self) -> Fragment {
+    fn protobuf_fragment(&self) -> Cow<'_, Fragment> {
         match &self.model {
-            Some(model) => protobuf::render(model),
-            None => protobuf::render(&self.model()),
+            Some(model) => Cow::Borrowed(self.protobuf.get_or_init(|| protobuf::render(model))),
+            None => Cow::Owned(protobuf::render_lines(&self.fragment, self.mtype)),
         }
     }
 
     /// The name its header writes and the series, in a scrape's format and escaping.
-    fn rendering(&self, format: Format, escaping: Escaping) -> (&str, &Fragment) {
+    fn rendering(&self, format: Format, escaping: Escaping) -> (&str, Cow<'_, Fragment>) {
         if let (Some(escaped), Some(model)) = (&self.escaped, &self.model) {
             if let Some(r) = escaped.rendering(model, format, escaping) {
-                return (&r.name, &r.fragment);
+                return (&r.name, Cow::Borrowed(&r.fragment));
             }
         }
         match format {
-            Format::Text => (&self.name, &self.fragment),
+            Format::Text => (&self.name, Cow::Borrowed(&self.fragment)),
             Format::Protobuf => (&self.name, self.protobuf_fragment()),
         }
     }
 
     /// The family as one length-delimited protobuf `MetricFamily`: a push body that decodes
-    /// back to it exactly (what compaction writes to the log). Uses the protobuf fragment if a
-    /// scrape made one, without keeping one made here.
+    /// back to it exactly (what compaction writes to the log).
     pub fn write_protobuf(&self, out: &mut Vec<u8>) {
-        let made;
-        let series = match self.protobuf.get() {
-            Some(series) => series,
-            None => {
-                made = self.render_protobuf();
-                &made
-            }
-        };
+        let series = self.protobuf_fragment();
         let (help, unit) = (self.help.as_deref(), self.unit.as_deref());
         protobuf::write_family_header(out, &self.name, help, self.mtype, unit, series.text.len());
         out.extend_from_slice(&series.text);

@@ -4,8 +4,10 @@
 //! field exactly as pushed (`Metric::pb_value`); others are encoded from the model.
 
 use super::fragment::Fragment;
+use super::labels::SeriesLabels;
 use crate::model::{Count, Family, Metric, MetricType, Value};
 use crate::parse::protobuf::{put_bytes, put_double, put_key, put_varint};
+use crate::parse::text::parse_float;
 
 const VARINT: u8 = 0;
 
@@ -18,6 +20,38 @@ pub fn render(family: &Family<'_>) -> Fragment {
         offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
         message.clear();
         encode_metric(&mut message, family.mtype, metric);
+        put_bytes(&mut text, 4, &message);
+    }
+    Fragment {
+        text: text.into(),
+        offsets: offsets.into(),
+    }
+}
+
+/// The series of a compact family (see `StoredFamily`) encoded straight from its text lines,
+/// one a series: what [`render`] makes of the model they read back to, without making one.
+pub fn render_lines(fragment: &Fragment, mtype: MetricType) -> Fragment {
+    let count = fragment.series_count();
+    let mut text = Vec::with_capacity(fragment.text.len() + count * 8);
+    let mut offsets = Vec::with_capacity(count);
+    let (mut message, mut pair, mut value) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..count {
+        offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
+        message.clear();
+        for (name, label_value) in SeriesLabels::Line(fragment.from_series(i)).pairs() {
+            value.clear();
+            label_value.write_to(&mut value);
+            pair.clear();
+            put_bytes(&mut pair, 1, name);
+            put_bytes(&mut pair, 2, &value);
+            put_bytes(&mut message, 1, &pair);
+        }
+        let (start, end) = fragment.series_range(i);
+        // After the identity and its space, before the newline.
+        let sample = &fragment.text[start + fragment.identity(i).len() + 1..end - 1];
+        let sample = std::str::from_utf8(sample).ok().and_then(parse_float);
+        let sample = sample.expect("a compact series' value reads back");
+        encode_value(&mut message, mtype, &Value::Simple(sample));
         put_bytes(&mut text, 4, &message);
     }
     Fragment {

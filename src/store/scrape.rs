@@ -10,6 +10,7 @@ use super::{Rejection, Store, StoredFamily};
 use crate::escaping::Escaping;
 use crate::http::Chunk;
 use crate::model::{Family, MetricType};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
@@ -32,7 +33,7 @@ pub struct Scrape {
 /// One family's series from one place: a group's stored family, or an own family.
 struct Source<'a> {
     series: Series<'a>,
-    fragment: &'a Fragment,
+    fragment: Cow<'a, Fragment>,
     /// The family name as the header writes it (escaped, spec §8.4).
     header_name: &'a str,
 }
@@ -143,7 +144,7 @@ impl Store {
             if let Some(i) = own_index {
                 sources.push(Source {
                     series: Series::Own(&own[i]),
-                    fragment: &own_fragments[i],
+                    fragment: Cow::Borrowed(&own_fragments[i]),
                     header_name: name,
                 });
             }

@@ -673,8 +673,13 @@ fn compact_families_read_back_exactly_what_was_pushed() {
         .collect();
     assert_eq!(compact, ["c", "g", "u"]);
     // The index hashes a compact series by the start of its line: its identity as written out.
+    // Its protobuf encoding is made from the lines too: the same as from the model.
     for name in compact {
         let stored = &group.families[name];
+        let encoded = protobuf::render_lines(&stored.fragment, stored.mtype);
+        let from_model = protobuf::render(&stored.model());
+        assert_eq!(encoded.text, from_model.text);
+        assert_eq!(encoded.offsets, from_model.offsets);
         for (i, metric) in stored.model().metrics.iter().enumerate() {
             let mut identity = Vec::new();
             fragment::write_identity(&mut identity, name, &metric.labels);

@@ -18,7 +18,7 @@ use crate::model::Count;
 /// Values whose magnitude rounds past `f64::MAX` are errors (Go's `ErrRange`); values that
 /// underflow become zero, as in Go. Upstream rejects any `p`, `P` or `_` before calling Go, which
 /// is what rules out hex floats and digit separators; the grammar above has neither anyway.
-pub(super) fn parse_float(s: &str) -> Option<f64> {
+pub fn parse_float(s: &str) -> Option<f64> {
     if s.eq_ignore_ascii_case("nan") {
         return Some(f64::NAN);
     }
