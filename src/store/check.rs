@@ -7,7 +7,7 @@
 //! and the tests' invariant that a checked store is always consistent.
 
 use super::describe::{collected_metric, quote_into};
-use super::index::{GroupId, TypeCounts};
+use super::index::{GroupId, SeriesHash, TypeCounts};
 use super::labels::{same_labels, series_order, SeriesLabels};
 use super::{base_labels, is_bookkeeping, Prepared, Store, PUSH_FAILURE_TIME, PUSH_TIME};
 use crate::grouping::GroupingKey;
@@ -35,12 +35,12 @@ impl Store {
                 .collect(),
             replace,
         };
-        let hashes: BTreeMap<&str, &[u64]> = families
+        let hashes: BTreeMap<&str, &[SeriesHash]> = families
             .iter()
             .map(|p| (&*p.family.name, &*p.hashes))
             .collect();
         let mut errors = Vec::new();
-        let mut pushed_series: Vec<(u64, &str, &Metric<'_>)> = Vec::new();
+        let mut pushed_series: Vec<(SeriesHash, &str, &Metric<'_>)> = Vec::new();
         for family in view.pushed.values() {
             let name = &*family.name;
             if let Some(own) = self.own_family(name) {
@@ -73,8 +73,12 @@ impl Store {
                 pushed_series.push((hash, name, metric));
             }
         }
-        // Duplicates within the push: equal hashes sort next to each other.
-        pushed_series.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        // Duplicates within the push: equal series sort next to each other, also among
+        // different series whose hashes collide.
+        pushed_series.sort_by(|a, b| {
+            (a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+                .then_with(|| series_order(labels_of(a.2), labels_of(b.2)))
+        });
         for pair in pushed_series.windows(2) {
             let ((h1, n1, m1), (h2, n2, m2)) = (pair[0], pair[1]);
             if h1 == h2 && n1 == n2 && same_labels(labels_of(m1), labels_of(m2)) {
@@ -155,7 +159,7 @@ impl Store {
             .flatten()
             .flat_map(|group| group.families.values().map(|stored| stored.model()))
             .collect();
-        let mut all: Vec<(u64, &str, MetricType, &Metric<'_>)> = Vec::new();
+        let mut all: Vec<(SeriesHash, &str, MetricType, &Metric<'_>)> = Vec::new();
         let mut scratch = Vec::new();
         for f in &models {
             {
@@ -256,7 +260,7 @@ impl AfterPush<'_> {
     }
 
     /// Whether a series `name{labels}` stays in the store after the push, outside the push.
-    fn stored_duplicate(&self, hash: u64, name: &str, labels: SeriesLabels<'_>) -> bool {
+    fn stored_duplicate(&self, hash: SeriesHash, name: &str, labels: SeriesLabels<'_>) -> bool {
         self.store.series.holders(hash).iter().any(|&g| {
             let replaced = Some(g) == self.id && self.removed(name).is_some();
             !replaced && self.store.holds(g, name, labels)

@@ -95,7 +95,14 @@ impl FamilyIndex {
     }
 }
 
+/// An identity hash: the low 32 bits of a random-keyed SipHash. A hit is only a candidate (the
+/// labels are compared), so a collision costs a comparison, never a wrong answer; and 32 bits
+/// keep an index entry to 8 bytes.
+pub type SeriesHash = u32;
+
 /// Hashes are already random-keyed SipHash values; hashing them again would be wasted work.
+/// The table takes its bucket from the low bits and a tag from the top 7 of the 64 it gets, so
+/// the 32 bits are given in both halves.
 #[derive(Default)]
 pub struct PassThroughHasher(u64);
 
@@ -104,10 +111,10 @@ impl Hasher for PassThroughHasher {
         self.0
     }
     fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys are hashed")
+        unreachable!("only u32 keys are hashed")
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n) << 32 | u64::from(n);
     }
 }
 
@@ -121,13 +128,13 @@ pub const GROUPS_MAX: usize = SHARED as usize;
 /// is only a candidate: the caller compares the labels, so a hash collision never rejects a
 /// push. Keys are hashed with a per-process random key, so clients cannot aim collisions.
 ///
-/// An entry is 12 bytes, one per stored series: nearly always the one group holding it; only a
+/// An entry is 8 bytes, one per stored series: nearly always the one group holding it; only a
 /// hash held by several groups (a collision, or duplicates in unchecked mode) points into
 /// `shared`.
 #[derive(Debug, Default)]
 pub struct SeriesIndex {
     hasher: RandomState,
-    holders: HashMap<u64, u32, BuildHasherDefault<PassThroughHasher>>,
+    holders: HashMap<SeriesHash, u32, BuildHasherDefault<PassThroughHasher>>,
     shared: Vec<Vec<GroupId>>,
     /// Slots of `shared` free for reuse.
     free: Vec<u32>,
@@ -135,11 +142,11 @@ pub struct SeriesIndex {
 
 impl SeriesIndex {
     /// The hash of a series identity ([`write_identity`](super::fragment::write_identity)).
-    pub fn hash(&self, identity: &[u8]) -> u64 {
-        self.hasher.hash_one(identity)
+    pub fn hash(&self, identity: &[u8]) -> SeriesHash {
+        self.hasher.hash_one(identity) as SeriesHash
     }
 
-    pub fn add(&mut self, hash: u64, group: GroupId) {
+    pub fn add(&mut self, hash: SeriesHash, group: GroupId) {
         assert!(group < SHARED, "a group number fits in 31 bits");
         let Some(entry) = self.holders.get_mut(&hash) else {
             self.holders.insert(hash, group);
@@ -163,7 +170,7 @@ impl SeriesIndex {
         *entry = SHARED | slot;
     }
 
-    pub fn remove(&mut self, hash: u64, group: GroupId) {
+    pub fn remove(&mut self, hash: SeriesHash, group: GroupId) {
         let Some(entry) = self.holders.get_mut(&hash) else {
             panic!("removed series is indexed");
         };
@@ -187,7 +194,7 @@ impl SeriesIndex {
     }
 
     /// The groups that may hold a series with this hash (possibly with repeats).
-    pub fn holders(&self, hash: u64) -> &[GroupId] {
+    pub fn holders(&self, hash: SeriesHash) -> &[GroupId] {
         match self.holders.get(&hash) {
             None => &[],
             Some(entry) if entry & SHARED != 0 => &self.shared[(entry & !SHARED) as usize],
@@ -200,7 +207,7 @@ impl SeriesIndex {
 mod tests {
     use super::SeriesIndex;
 
-    fn sorted(index: &SeriesIndex, hash: u64) -> Vec<u32> {
+    fn sorted(index: &SeriesIndex, hash: u32) -> Vec<u32> {
         let mut groups = index.holders(hash).to_vec();
         groups.sort_unstable();
         groups

@@ -20,6 +20,8 @@ mod scrape;
 mod series;
 
 pub use index::GroupId;
+use index::SeriesHash;
+use scrape::Rendered;
 pub use scrape::{Format, Scrape};
 
 use crate::clock::Timestamp;
@@ -92,7 +94,7 @@ struct Prepared<'a> {
     escaped: Option<Box<Escaped>>,
     compact: bool,
     /// The identity hash of each series.
-    hashes: Box<[u64]>,
+    hashes: Box<[SeriesHash]>,
 }
 
 impl StoredFamily {
@@ -158,17 +160,37 @@ impl StoredFamily {
         }
     }
 
-    /// The name its header writes and the series, in a scrape's format and escaping.
-    fn rendering(&self, format: Format, escaping: Escaping) -> (&str, Cow<'_, Fragment>) {
+    /// The name its header writes and the series, in a scrape's format and escaping. A
+    /// compact family's protobuf encoding is made into `scratch`, the scrape's own buffer: one
+    /// large allocation, given back whole when the scrape is written, where one allocation a
+    /// family would leave the heap fragmented.
+    fn rendering(
+        &self,
+        format: Format,
+        escaping: Escaping,
+        scratch: &mut Vec<u8>,
+    ) -> (&str, Rendered<'_>) {
         if let (Some(escaped), Some(model)) = (&self.escaped, &self.model) {
             if let Some(r) = escaped.rendering(model, format, escaping) {
-                return (&r.name, Cow::Borrowed(&r.fragment));
+                return (&r.name, Rendered::Kept(&r.fragment));
             }
         }
-        match format {
-            Format::Text => (&self.name, Cow::Borrowed(&self.fragment)),
-            Format::Protobuf => (&self.name, self.protobuf_fragment()),
-        }
+        let rendered = match (format, &self.model) {
+            (Format::Text, _) => Rendered::Kept(&self.fragment),
+            (Format::Protobuf, Some(model)) => {
+                Rendered::Kept(self.protobuf.get_or_init(|| protobuf::render(model)))
+            }
+            (Format::Protobuf, None) => {
+                let base = scratch.len();
+                let offsets = protobuf::render_lines_into(&self.fragment, self.mtype, scratch);
+                Rendered::Scratch {
+                    base,
+                    len: scratch.len() - base,
+                    offsets,
+                }
+            }
+        };
+        (&self.name, rendered)
     }
 
     /// The family as one length-delimited protobuf `MetricFamily`: a push body that decodes
@@ -529,7 +551,7 @@ impl Store {
     }
 
     /// The identity hash of series `name{labels}`.
-    fn identity_hash(&self, name: &str, labels: &[Label<'_>], scratch: &mut Vec<u8>) -> u64 {
+    fn identity_hash(&self, name: &str, labels: &[Label<'_>], scratch: &mut Vec<u8>) -> SeriesHash {
         scratch.clear();
         fragment::write_identity(scratch, name, labels);
         self.series.hash(scratch)

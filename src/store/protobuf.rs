@@ -31,12 +31,23 @@ pub fn render(family: &Family<'_>) -> Fragment {
 /// The series of a compact family (see `StoredFamily`) encoded straight from its text lines,
 /// one a series: what [`render`] makes of the model they read back to, without making one.
 pub fn render_lines(fragment: &Fragment, mtype: MetricType) -> Fragment {
+    let mut text = Vec::with_capacity(fragment.text.len() + fragment.series_count() * 8);
+    let offsets = render_lines_into(fragment, mtype, &mut text);
+    Fragment {
+        text: text.into(),
+        offsets,
+    }
+}
+
+/// [`render_lines`] appended to `text`; the offsets are from where it started.
+pub fn render_lines_into(fragment: &Fragment, mtype: MetricType, text: &mut Vec<u8>) -> Box<[u32]> {
     let count = fragment.series_count();
-    let mut text = Vec::with_capacity(fragment.text.len() + count * 8);
+    let base = text.len();
     let mut offsets = Vec::with_capacity(count);
     let (mut message, mut pair, mut value) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..count {
-        offsets.push(u32::try_from(text.len()).expect("a fragment is smaller than 4 GiB"));
+        let offset = text.len() - base;
+        offsets.push(u32::try_from(offset).expect("a fragment is smaller than 4 GiB"));
         message.clear();
         for (name, label_value) in SeriesLabels::Line(fragment.from_series(i)).pairs() {
             value.clear();
@@ -52,12 +63,9 @@ pub fn render_lines(fragment: &Fragment, mtype: MetricType) -> Fragment {
         let sample = std::str::from_utf8(sample).ok().and_then(parse_float);
         let sample = sample.expect("a compact series' value reads back");
         encode_value(&mut message, mtype, &Value::Simple(sample));
-        put_bytes(&mut text, 4, &message);
+        put_bytes(text, 4, &message);
     }
-    Fragment {
-        text: text.into(),
-        offsets: offsets.into(),
-    }
+    offsets.into()
 }
 
 /// Writes the length prefix and the header fields of a `MetricFamily` whose metric fields

@@ -10,7 +10,6 @@ use super::{Rejection, Store, StoredFamily};
 use crate::escaping::Escaping;
 use crate::http::Chunk;
 use crate::model::{Family, MetricType};
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
@@ -33,7 +32,7 @@ pub struct Scrape {
 /// One family's series from one place: a group's stored family, or an own family.
 struct Source<'a> {
     series: Series<'a>,
-    fragment: Cow<'a, Fragment>,
+    fragment: Rendered<'a>,
     /// The family name as the header writes it (escaped, spec §8.4).
     header_name: &'a str,
 }
@@ -76,9 +75,49 @@ impl<'a> Series<'a> {
 }
 
 enum Piece {
-    /// A range of the scrape's own header text.
-    Header(usize, usize),
+    /// A range of the scrape's own buffer: headers, and what was encoded for this scrape.
+    Own(usize, usize),
     Fragment(Rc<[u8]>, usize, usize),
+}
+
+/// Where a scrape finds one source's series bytes.
+pub enum Rendered<'a> {
+    /// Kept by the store.
+    Kept(&'a Fragment),
+    /// Encoded for this scrape into its own buffer at `base`; offsets from there.
+    Scratch {
+        base: usize,
+        len: usize,
+        offsets: Box<[u32]>,
+    },
+}
+
+impl Rendered<'_> {
+    fn byte_len(&self) -> usize {
+        match self {
+            Rendered::Kept(f) => f.text.len(),
+            Rendered::Scratch { len, .. } => *len,
+        }
+    }
+
+    /// The byte range of series `i`, from the start of the source's bytes.
+    fn series_range(&self, i: usize) -> (usize, usize) {
+        match self {
+            Rendered::Kept(f) => f.series_range(i),
+            Rendered::Scratch { len, offsets, .. } => {
+                let end = offsets.get(i + 1).map_or(*len, |&o| o as usize);
+                (offsets[i] as usize, end)
+            }
+        }
+    }
+
+    /// The piece for a byte range of the source's bytes.
+    fn piece(&self, start: usize, end: usize) -> Piece {
+        match self {
+            Rendered::Kept(f) => Piece::Fragment(f.text.clone(), start, end),
+            Rendered::Scratch { base, .. } => Piece::Own(base + start, base + end),
+        }
+    }
 }
 
 impl Store {
@@ -144,13 +183,13 @@ impl Store {
             if let Some(i) = own_index {
                 sources.push(Source {
                     series: Series::Own(&own[i]),
-                    fragment: Cow::Borrowed(&own_fragments[i]),
+                    fragment: Rendered::Kept(&own_fragments[i]),
                     header_name: name,
                 });
             }
             for &g in carriers.into_iter().flatten() {
                 let s = &self.group_by_id(g).families[name];
-                let (header_name, fragment) = s.rendering(format, escaping);
+                let (header_name, fragment) = s.rendering(format, escaping, &mut header);
                 sources.push(Source {
                     series: Series::Stored(s),
                     fragment,
@@ -173,7 +212,7 @@ impl Store {
             match format {
                 Format::Text => write_header(&mut header, name, help, mtype),
                 Format::Protobuf => {
-                    let series_bytes = sources.iter().map(|s| s.fragment.text.len()).sum();
+                    let series_bytes = sources.iter().map(|s| s.fragment.byte_len()).sum();
                     let unit = sources.iter().find_map(|s| s.series.unit());
                     super::protobuf::write_family_header(
                         &mut header,
@@ -185,14 +224,14 @@ impl Store {
                     );
                 }
             }
-            pieces.push(Piece::Header(start, header.len()));
+            pieces.push(Piece::Own(start, header.len()));
             merge_series(&sources, &mut pieces);
         }
         let header: Rc<[u8]> = header.into();
         let chunks = pieces
             .into_iter()
             .map(|p| match p {
-                Piece::Header(start, end) => Chunk {
+                Piece::Own(start, end) => Chunk {
                     buf: header.clone(),
                     start,
                     end,
@@ -291,8 +330,7 @@ impl Eq for Head<'_> {}
 fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     let nonempty: Vec<&Source<'_>> = sources.iter().filter(|s| s.series.len() > 0).collect();
     if let [only] = nonempty.as_slice() {
-        let text = &only.fragment.text;
-        pieces.push(Piece::Fragment(text.clone(), 0, text.len()));
+        pieces.push(only.fragment.piece(0, only.fragment.byte_len()));
         return;
     }
     let mut heap: BinaryHeap<Head<'_>> = nonempty
@@ -330,11 +368,7 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
                 Some((s, open_start, end))
             }
             Some((s, open_start, open_end)) => {
-                pieces.push(Piece::Fragment(
-                    nonempty[s].fragment.text.clone(),
-                    open_start,
-                    open_end,
-                ));
+                pieces.push(nonempty[s].fragment.piece(open_start, open_end));
                 Some((head.source, start, end))
             }
             None => Some((head.source, start, end)),
@@ -345,11 +379,7 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
         }
     }
     if let Some((s, start, end)) = open {
-        pieces.push(Piece::Fragment(
-            nonempty[s].fragment.text.clone(),
-            start,
-            end,
-        ));
+        pieces.push(nonempty[s].fragment.piece(start, end));
     }
 }
 

@@ -734,3 +734,29 @@ fn long_series_are_told_apart_and_duplicates_found() {
     let err = push(&mut s, &key(&[("job", "j"), ("b", "2")]), &one, true, 2).unwrap_err();
     assert!(err.to_string().contains("was collected before"), "{err}");
 }
+
+/// Identity hashes have 32 bits, so different series do collide: found here by search, two
+/// such series are stored side by side, and a duplicate of one is still found beside the other.
+#[test]
+fn series_whose_hashes_collide_are_told_apart() {
+    let mut s = store();
+    let k = key(&[("job", "j")]);
+    let identity = |i: u32| format!("m{{instance=\"\",job=\"j\",n=\"{i}\"}}");
+    let mut seen = HashMap::new();
+    let (a, b) = (0..1_000_000u32)
+        .find_map(|i| {
+            let hash = s.series.hash(identity(i).as_bytes());
+            seen.insert(hash, i).map(|earlier| (earlier, i))
+        })
+        .expect("a 32-bit collision within a million series");
+    let both = format!("m{{n=\"{a}\"}} 1\nm{{n=\"{b}\"}} 2\n");
+    push(&mut s, &k, &both, true, 1).unwrap();
+    let other = key(&[("job", "j"), ("x", "1")]);
+    push(&mut s, &other, &format!("m{{n=\"{a}\"}} 3\n"), true, 2).unwrap();
+    let exposition = exposition(&mut s);
+    assert_eq!(exposition.matches("\nm{").count(), 3, "{exposition}");
+    let again = format!("m{{n=\"{b}\"}} 2\nm{{n=\"{a}\"}} 1\nm{{n=\"{b}\"}} 4\n");
+    let err = push(&mut s, &k, &again, true, 3).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert!(err.0[0].contains(&format!("value:\"{b}\"")), "{err}");
+}
