@@ -78,6 +78,9 @@ pub struct StoredFamily {
     pub fragment: Fragment,
     /// `None` for a compact family.
     model: Option<Box<Family<'static>>>,
+    /// The number of label pairs of every series, if they all have as many (the scrape merge
+    /// orders by it first).
+    label_count: Option<u16>,
     /// The protobuf encoding of a family that keeps its model, made on the first protobuf
     /// scrape. A compact family encodes its lines anew for each: text is the common case, and
     /// a kept encoding would cost as much memory as the lines.
@@ -114,6 +117,7 @@ impl StoredFamily {
             unit: family.unit.as_deref().map(owned),
             stamp,
             fragment,
+            label_count: uniform_label_count(&family),
             model: (!compact).then(|| Box::new(family.into_owned())),
             protobuf: OnceCell::new(),
             escaped,
@@ -149,7 +153,12 @@ impl StoredFamily {
     fn series_labels(&self, i: usize) -> SeriesLabels<'_> {
         match &self.model {
             Some(model) => SeriesLabels::Model(&model.metrics[i].labels),
-            None => SeriesLabels::Line(self.fragment.from_series(i)),
+            None => match self.label_count {
+                Some(count) => {
+                    SeriesLabels::CountedLine(self.fragment.from_series(i), usize::from(count))
+                }
+                None => SeriesLabels::Line(self.fragment.from_series(i)),
+            },
         }
     }
 
@@ -201,6 +210,12 @@ impl StoredFamily {
         protobuf::write_family_header(out, &self.name, help, self.mtype, unit, series.text.len());
         out.extend_from_slice(&series.text);
     }
+}
+
+fn uniform_label_count(family: &Family<'_>) -> Option<u16> {
+    let count = family.metrics.first()?.labels.len();
+    let uniform = family.metrics.iter().all(|m| m.labels.len() == count);
+    uniform.then(|| u16::try_from(count).ok()).flatten()
 }
 
 /// Whether a family can be kept as its text fragment alone (see [`StoredFamily`]).

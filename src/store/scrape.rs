@@ -11,7 +11,7 @@ use crate::escaping::Escaping;
 use crate::http::Chunk;
 use crate::model::{Family, MetricType};
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::rc::Rc;
 
 /// The exposition format of a scrape (spec §8.4).
@@ -202,7 +202,7 @@ impl Store {
             let (help, mtype) = match own_index {
                 Some(i) => (own[i].help.as_deref(), own[i].mtype),
                 None => (
-                    self.chosen_help(name, carriers.into_iter().flatten()),
+                    carriers.and_then(|c| self.chosen_help(name, c)),
                     sources[0].series.mtype(),
                 ),
             };
@@ -244,24 +244,22 @@ impl Store {
 
     /// Spec §17 R4: the HELP of the group with the smallest grouping key that has a non-empty
     /// one; failing that an empty HELP if any group has one; else none.
-    fn chosen_help<'a>(
-        &'a self,
-        name: &str,
-        carriers: impl Iterator<Item = &'a GroupId>,
-    ) -> Option<&'a str> {
-        let mut best: Option<(&crate::grouping::GroupingKey, &str)> = None;
-        let mut any_empty = false;
-        for &g in carriers {
-            let group = self.group_by_id(g);
-            match group.families[name].help.as_deref() {
-                Some("") => any_empty = true,
-                Some(help) if best.is_none_or(|(k, _)| group.key < *k) => {
-                    best = Some((&group.key, help))
-                }
-                _ => {}
-            }
+    fn chosen_help<'a>(&'a self, name: &str, carriers: &'a BTreeSet<GroupId>) -> Option<&'a str> {
+        let help = |g: &GroupId| self.group_by_id(*g).families[name].help.as_deref();
+        let mut texts = carriers.iter().filter_map(help).filter(|h| !h.is_empty());
+        let Some(first) = texts.next() else {
+            return carriers.iter().any(|g| help(g) == Some("")).then_some("");
+        };
+        // Most often every group has the same text, and keys need no comparing.
+        if texts.all(|h| h == first) {
+            return Some(first);
         }
-        best.map(|(_, h)| h).or(any_empty.then_some(""))
+        carriers
+            .iter()
+            .filter_map(|g| Some((&self.group_by_id(*g).key, help(g)?)))
+            .filter(|(_, h)| !h.is_empty())
+            .min_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, h)| h)
     }
 }
 
@@ -333,6 +331,16 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
         pieces.push(only.fragment.piece(0, only.fragment.byte_len()));
         return;
     }
+    if let Some(order) = disjoint_order(&nonempty) {
+        for s in order {
+            pieces.push(
+                nonempty[s]
+                    .fragment
+                    .piece(0, nonempty[s].fragment.byte_len()),
+            );
+        }
+        return;
+    }
     let mut heap: BinaryHeap<Head<'_>> = nonempty
         .iter()
         .enumerate()
@@ -381,6 +389,28 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     if let Some((s, start, end)) = open {
         pieces.push(nonempty[s].fragment.piece(start, end));
     }
+}
+
+/// The order of the sources when each one's series all come before the next one's: the
+/// common case, as groups differ in a grouping label, which costs a sort of the sources by
+/// their first series and a look at each one's last, not a merge. `None` if any two overlap.
+fn disjoint_order(sources: &[&Source<'_>]) -> Option<Vec<usize>> {
+    let mut firsts: Vec<Head<'_>> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Head::new(s.series, i, 0))
+        .collect();
+    // `Head` orders for a max-heap: the smallest series is the greatest head.
+    firsts.sort_unstable_by(|a, b| b.cmp(a));
+    for pair in firsts.windows(2) {
+        let (source, next) = (pair[0].source, &pair[1]);
+        let series = sources[source].series;
+        // Exactly as the merge would decide, ties between groups included.
+        if Head::new(series, source, series.len() - 1) < *next {
+            return None;
+        }
+    }
+    Some(firsts.into_iter().map(|h| h.source).collect())
 }
 
 /// How many indexes at the start of `range` satisfy `pred`, which holds for a prefix of it.

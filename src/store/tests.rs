@@ -760,3 +760,34 @@ fn series_whose_hashes_collide_are_told_apart() {
     assert_eq!(err.0.len(), 1, "{err}");
     assert!(err.0[0].contains(&format!("value:\"{b}\"")), "{err}");
 }
+
+/// Whether the groups' series interleave (a label sorting before the grouping label) or follow
+/// each other, the scrape lists a family's series in the series order, seeded over many stores.
+#[test]
+fn merged_series_follow_the_series_order_whether_groups_interleave_or_not() {
+    let mut rng = XorShift(0x5eed_cafe);
+    for round in 0..200 {
+        let mut s = store();
+        let label = rng.pick(&["a", "z"]);
+        let groups = 1 + rng.next() % 6;
+        for g in 0..groups {
+            let count = rng.next() % 5;
+            let body: String = (0..count)
+                .map(|i| format!("m{{{label}=\"{}\",i=\"{i}\"}} 1\n", rng.next() % 20))
+                .collect();
+            let k = key(&[("job", "j"), ("g", &g.to_string())]);
+            // A value drawn twice in one group is a duplicate: the push is refused, which is fine.
+            let _ = s.push(&k, families(&body), true, t(1));
+        }
+        let text = exposition(&mut s);
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("m{")).collect();
+        let mut sorted = lines.clone();
+        sorted.sort_by(|a, b| {
+            labels::series_order(
+                labels::SeriesLabels::Line(a.as_bytes()),
+                labels::SeriesLabels::Line(b.as_bytes()),
+            )
+        });
+        assert_eq!(lines, sorted, "round {round}");
+    }
+}
