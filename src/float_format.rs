@@ -36,15 +36,20 @@ pub fn write_plain_float(out: &mut String, v: f64) {
 }
 
 fn write_g(out: &mut Vec<u8>, v: f64) {
-    let Some(digits) = special_or_digits(out, v) else {
-        return;
+    // Composed on the stack and appended at once: one capacity check instead of one a byte.
+    let mut text = GText {
+        buf: [0; G_TEXT_MAX],
+        len: 0,
     };
-    // Go decides with precision 6 for the shortest form, whatever the number of digits.
-    if digits.exp < -4 || digits.exp >= 6 {
-        write_exponent(out, &digits);
-    } else {
-        write_plain(out, &digits);
+    if let Some(digits) = special_or_digits(&mut text, v) {
+        // Go decides with precision 6 for the shortest form, whatever the number of digits.
+        if digits.exp < -4 || digits.exp >= 6 {
+            write_exponent(&mut text, &digits);
+        } else {
+            write_plain(&mut text, &digits);
+        }
     }
+    out.extend_from_slice(&text.buf[..text.len]);
 }
 
 /// Writes NaN, the infinities and the zeros (with their sign) completely and returns `None`;
@@ -126,10 +131,11 @@ struct Digits {
 }
 
 impl Digits {
-    /// Ryu's digits, read back from its compact text: `ddd.ddd` (`100.0` for integers), `0.000ddd`
-    /// or `d[.ddd]e[-]x` (e.g. `1.7441929477166057e9`, `5e-324`, `1e21`). Ryu picks the closest
-    /// of the shortest candidates and, when `v` lies exactly halfway between two, the even one,
-    /// as Go's `ryuFtoaShortest` does (891329261587836.25 → `…836.2`).
+    /// Ryu's digits, read back from its compact text: up to 16 digits around a point
+    /// (`1744192947.7166057`, `1.5`, `100.0` for integers), `0.` and up to four zeros before
+    /// them (`0.00001`), else `d[.ddd]e[-]x` (`1e16`, `1.2345e-7`, `5e-324`). Ryu picks the
+    /// closest of the shortest candidates and, when `v` lies exactly halfway between two, the
+    /// even one, as Go's `ryuFtoaShortest` does (891329261587836.25 → `…836.2`).
     fn shortest(v: f64) -> Digits {
         assert!(
             v.is_finite() && v > 0.0,
@@ -141,50 +147,43 @@ impl Digits {
             Some(e) => (&text[..e], parse_exponent(&text[e + 1..])),
             None => (text, 0),
         };
+        let (int_part, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(point) => (&mantissa[..point], &mantissa[point + 1..]),
+            None => (mantissa, &b""[..]),
+        };
         let mut digits = Digits {
             buf: [0; 17],
             len: 0,
             exp: 0,
         };
-        let mut int_len = 0i32;
-        let mut in_fraction = false;
-        let mut leading_zeros = 0i32;
-        // Zeros after a significant digit count only when another significant digit follows.
-        let mut pending_zeros = 0usize;
-        for &b in mantissa {
-            if b == b'.' {
-                in_fraction = true;
-                continue;
-            }
-            if !in_fraction {
-                int_len += 1;
-            }
-            if b == b'0' {
-                if digits.len == 0 {
-                    leading_zeros += 1;
-                } else {
-                    pending_zeros += 1;
-                }
-                continue;
-            }
-            for _ in 0..pending_zeros {
-                digits.push(b'0');
-            }
-            pending_zeros = 0;
-            digits.push(b);
+        if int_part == b"0" {
+            let zeros = fraction.iter().take_while(|&&b| b == b'0').count();
+            digits.extend(&fraction[zeros..]);
+            digits.exp = exp10 - 1 - zeros as i32;
+        } else {
+            digits.extend(int_part);
+            digits.extend(fraction);
+            digits.exp = exp10 + int_part.len() as i32 - 1;
         }
-        assert!(digits.len > 0, "a positive value has a significant digit");
-        digits.exp = int_len - 1 - leading_zeros + exp10;
+        // Integers come as `100.0`.
+        while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+            digits.len -= 1;
+        }
+        assert!(
+            digits.len > 0 && digits.buf[0] != b'0',
+            "shortest digits start with a non-zero digit"
+        );
         digits
     }
 
-    fn push(&mut self, digit: u8) {
+    fn extend(&mut self, text: &[u8]) {
+        let end = self.len + text.len();
         assert!(
-            self.len < self.buf.len() && digit.is_ascii_digit(),
+            end <= self.buf.len(),
             "shortest f64 digits are at most 17 decimal digits"
         );
-        self.buf[self.len] = digit;
-        self.len += 1;
+        self.buf[self.len..end].copy_from_slice(text);
+        self.len = end;
     }
 
     fn as_slice(&self) -> &[u8] {
@@ -212,7 +211,7 @@ fn parse_exponent(text: &[u8]) -> i32 {
     }
 }
 
-/// The two output buffers the forms are written to; everything written is ASCII.
+/// What the forms are written to (the `'g'` text, the UI's string); everything is ASCII.
 trait Sink {
     fn push_byte(&mut self, b: u8);
     fn push_slice(&mut self, s: &[u8]);
@@ -221,12 +220,30 @@ trait Sink {
     }
 }
 
-impl Sink for Vec<u8> {
+/// The longest `'g'` text: a sign, 17 digits, a point and `e-308`, or a sign, `0.0000` and 17
+/// digits.
+const G_TEXT_MAX: usize = 24;
+
+/// The `'g'` form of one value, before it is appended to the output.
+struct GText {
+    buf: [u8; G_TEXT_MAX],
+    len: usize,
+}
+
+impl Sink for GText {
     fn push_byte(&mut self, b: u8) {
-        self.push(b);
+        assert!(
+            self.len < G_TEXT_MAX,
+            "'g' text is at most {G_TEXT_MAX} bytes"
+        );
+        self.buf[self.len] = b;
+        self.len += 1;
     }
     fn push_slice(&mut self, s: &[u8]) {
-        self.extend_from_slice(s);
+        let end = self.len + s.len();
+        assert!(end <= G_TEXT_MAX, "'g' text is at most {G_TEXT_MAX} bytes");
+        self.buf[self.len..end].copy_from_slice(s);
+        self.len = end;
     }
 }
 
