@@ -5,6 +5,7 @@
 
 mod body;
 mod exposition;
+mod float;
 mod grouping;
 mod log;
 mod parse;
@@ -16,12 +17,13 @@ pub fn quick() -> bool {
 
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    let benches: [(&str, fn()); 5] = [
+    let benches: [(&str, fn()); 6] = [
         ("parse", parse::run),
         ("grouping", grouping::run),
         ("exposition", exposition::run),
         ("log", log::run),
         ("protobuf", parse::run_protobuf),
+        ("float", float::run),
     ];
     for (name, run) in benches {
         if filter.as_deref().is_none_or(|f| name.contains(f)) {
