@@ -45,16 +45,41 @@ impl<'a> SeriesLabels<'a> {
         }
     }
 
-    /// The first 8 bytes of the first label's value, zero-padded (so a shorter value sorts
-    /// first): with the label count, what decides most comparisons of the series order.
-    pub fn order_prefix(self) -> (usize, u64) {
-        let mut prefix = [0; 8];
-        if let Some((_, value)) = self.pairs().next() {
-            for (slot, b) in prefix.iter_mut().zip(value.unescaped()) {
+    /// Writes up to `out.len()` bytes of the series' order key, whose byte order is the
+    /// series order up to the label names: the label count, then each value (unescaped; 0 and
+    /// 1 written as 1 1 and 1 2) ended by a 0, so that a value sorts before its extensions.
+    /// Returns how many bytes it wrote, and whether that is the whole key.
+    pub fn order_key(self, out: &mut [u8]) -> (usize, bool) {
+        let mut key = KeyWriter { out, len: 0 };
+        let count = u16::try_from(self.len()).unwrap_or(u16::MAX);
+        let whole = count.to_be_bytes().iter().all(|&b| key.put(b))
+            && self.pairs().all(|(_, value)| {
+                value.unescaped().all(|b| match b {
+                    0 | 1 => key.put(1) && key.put(b + 1),
+                    b => key.put(b),
+                }) && key.put(0)
+            });
+        (key.len, whole)
+    }
+}
+
+/// Fills a buffer until it is full.
+struct KeyWriter<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl KeyWriter<'_> {
+    /// False once the buffer is full.
+    fn put(&mut self, b: u8) -> bool {
+        match self.out.get_mut(self.len) {
+            Some(slot) => {
                 *slot = b;
+                self.len += 1;
+                true
             }
+            None => false,
         }
-        (self.len(), u64::from_be_bytes(prefix))
     }
 }
 
@@ -241,6 +266,9 @@ mod tests {
             labels(&[("a", "x\"y")]),
             labels(&[("a", "x\ny")]),
             labels(&[("a", "x]")]),
+            labels(&[("a", "x\u{0}")]),
+            labels(&[("a", "x\u{1}")]),
+            labels(&[("a", "x\u{2}")]),
             labels(&[("a", "x\\n")]),
             labels(&[("a", "xy"), ("b", "")]),
             labels(&[("a", "x"), ("c", "\"")]),
@@ -261,11 +289,30 @@ mod tests {
             let (model, line) = (SeriesLabels::Model(a), SeriesLabels::Line(&lines[i]));
             let counted = SeriesLabels::CountedLine(&lines[i], a.len());
             assert_eq!(line.len(), a.len());
-            assert_eq!(line.order_prefix(), model.order_prefix());
-            assert_eq!(counted.order_prefix(), model.order_prefix());
             assert_eq!(
                 series_order(counted, SeriesLabels::Model(a)),
                 Ordering::Equal
+            );
+            let key = |s: SeriesLabels<'_>| {
+                let mut buf = [0; 64];
+                let (len, whole) = s.order_key(&mut buf);
+                assert!(whole);
+                buf[..len].to_vec()
+            };
+            assert_eq!(key(line), key(model));
+            assert_eq!(key(counted), key(model));
+            // Keys order as the series do, up to the label names.
+            for (j, b) in sets.iter().enumerate() {
+                let want = series_order(model, SeriesLabels::Model(b));
+                let by_key = key(model).cmp(&key(SeriesLabels::Model(b)));
+                assert!(by_key == want || by_key == Ordering::Equal, "{i} vs {j}");
+            }
+            // A short buffer holds a prefix of the key.
+            let mut short = [0; 3];
+            let (len, whole) = model.order_key(&mut short);
+            assert_eq!(
+                (&short[..len], whole),
+                (&key(model)[..len], key(model).len() <= 3)
             );
         }
     }
