@@ -97,7 +97,8 @@ impl Output {
         let coalesce =
             matches!(self.pieces.back(), Some(Piece::Owned(v)) if v.len() < COALESCE_BYTES_MAX);
         if !coalesce {
-            self.pieces.push_back(Piece::Owned(Vec::new()));
+            // Room for a typical response head and short body, which are written piece by piece.
+            self.pieces.push_back(Piece::Owned(Vec::with_capacity(256)));
         }
         if let Some(Piece::Owned(tail)) = self.pieces.back_mut() {
             let before = tail.len();

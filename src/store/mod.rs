@@ -614,14 +614,11 @@ impl Store {
 /// The grouping labels plus `instance=""` when the key has none, sorted by name: the labels
 /// of the bookkeeping series (spec §6.7).
 pub fn base_labels(key: &GroupingKey) -> Vec<Label<'_>> {
-    let mut labels: Vec<Label<'_>> = key
-        .labels()
-        .iter()
-        .map(|(n, v)| Label {
-            name: Cow::Borrowed(n),
-            value: Cow::Borrowed(v),
-        })
-        .collect();
+    let mut labels = Vec::with_capacity(key.labels().len() + 1);
+    labels.extend(key.labels().iter().map(|(n, v)| Label {
+        name: Cow::Borrowed(n.as_str()),
+        value: Cow::Borrowed(v.as_str()),
+    }));
     if key.get("instance").is_none() {
         labels.push(Label {
             name: Cow::Borrowed("instance"),

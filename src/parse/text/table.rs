@@ -201,8 +201,12 @@ fn strip<'n>(name: &'n [u8], suffix: &[u8], role: Role) -> Option<(&'n [u8], Rol
 }
 
 /// Moves the labels into an exactly sized vector; `labels` keeps its capacity for the next line.
+/// Room left in a series' labels for those a push adds (grouping labels and `instance`), so
+/// that adding them does not reallocate.
+const LABELS_ADDED_ROOM: usize = 3;
+
 fn new_metric<'a>(labels: &mut Vec<Label<'a>>, value: Value) -> Metric<'a> {
-    let mut moved = Vec::with_capacity(labels.len());
+    let mut moved = Vec::with_capacity(labels.len() + LABELS_ADDED_ROOM);
     moved.append(labels);
     Metric {
         labels: moved,
