@@ -189,6 +189,37 @@ impl Family<'_> {
     }
 }
 
+impl<'s> Family<'s> {
+    /// A copy that borrows every string from this one, with each metric or label name passed
+    /// through `name` (`true` for a label name).
+    pub fn borrowed_with<'b>(&'b self, name: impl Fn(&'b str, bool) -> Cow<'b, str>) -> Family<'b> {
+        let borrow = |s: &'b Cow<'s, str>| Cow::Borrowed(&**s);
+        Family {
+            name: name(&self.name, false),
+            help: self.help.as_ref().map(borrow),
+            mtype: self.mtype,
+            unit: self.unit.as_ref().map(borrow),
+            metrics: self
+                .metrics
+                .iter()
+                .map(|m| Metric {
+                    labels: m
+                        .labels
+                        .iter()
+                        .map(|l| Label {
+                            name: name(&l.name, true),
+                            value: borrow(&l.value),
+                        })
+                        .collect(),
+                    value: m.value.clone(),
+                    timestamp_ms: m.timestamp_ms,
+                    pb_value: m.pb_value.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Metric<'_> {
     pub fn into_owned(self) -> Metric<'static> {
         Metric {

@@ -15,8 +15,7 @@ use super::fragment::{write_name, Fragment};
 use super::protobuf;
 use super::scrape::Format;
 use crate::escaping::{escape, Escaping, NameKind};
-use crate::model::{Family, Label, Metric};
-use std::borrow::Cow;
+use crate::model::Family;
 use std::cell::OnceCell;
 
 /// One family's exposition in one format and scheme.
@@ -89,30 +88,14 @@ fn render(family: &Family<'static>, format: Format, escaping: Escaping) -> Rende
 
 /// A copy of `family` with its names escaped; borrowed where nothing changes.
 fn escape_family<'a>(family: &'a Family<'static>, escaping: Escaping) -> Family<'a> {
-    let name = |n: &'a str, kind| escape(n, kind, escaping);
-    Family {
-        name: name(&family.name, NameKind::Metric),
-        help: family.help.as_deref().map(Cow::Borrowed),
-        mtype: family.mtype,
-        unit: family.unit.as_deref().map(Cow::Borrowed),
-        metrics: family
-            .metrics
-            .iter()
-            .map(|m| Metric {
-                labels: m
-                    .labels
-                    .iter()
-                    .map(|l| Label {
-                        name: name(&l.name, NameKind::Label),
-                        value: Cow::Borrowed(&l.value),
-                    })
-                    .collect(),
-                value: m.value.clone(),
-                timestamp_ms: m.timestamp_ms,
-                pb_value: m.pb_value.clone(),
-            })
-            .collect(),
-    }
+    family.borrowed_with(|name, is_label| {
+        let kind = if is_label {
+            NameKind::Label
+        } else {
+            NameKind::Metric
+        };
+        escape(name, kind, escaping)
+    })
 }
 
 #[cfg(test)]

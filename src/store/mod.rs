@@ -133,7 +133,7 @@ impl StoredFamily {
     /// that it reads back to the same `f64`).
     pub fn model(&self) -> Family<'_> {
         if let Some(model) = &self.model {
-            return borrow_family(model);
+            return model.borrowed_with(|name, _| Cow::Borrowed(name));
         }
         let options = crate::parse::text::TextOptions { utf8_names: false };
         let metrics = match crate::parse::text::parse(&self.fragment.text, options) {
@@ -239,34 +239,6 @@ fn text_reads_back(v: f64) -> bool {
         v.to_bits() == f64::NAN.to_bits()
     } else {
         v != 0.0 || v.is_sign_positive()
-    }
-}
-
-/// A view of `family` that borrows every string.
-fn borrow_family<'a>(family: &'a Family<'static>) -> Family<'a> {
-    let borrow = |s: &'a Cow<'static, str>| Cow::Borrowed(&**s);
-    Family {
-        name: borrow(&family.name),
-        help: family.help.as_ref().map(borrow),
-        mtype: family.mtype,
-        unit: family.unit.as_ref().map(borrow),
-        metrics: family
-            .metrics
-            .iter()
-            .map(|m| Metric {
-                labels: m
-                    .labels
-                    .iter()
-                    .map(|l| Label {
-                        name: borrow(&l.name),
-                        value: borrow(&l.value),
-                    })
-                    .collect(),
-                value: m.value.clone(),
-                timestamp_ms: m.timestamp_ms,
-                pb_value: m.pb_value.clone(),
-            })
-            .collect(),
     }
 }
 
