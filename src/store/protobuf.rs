@@ -118,15 +118,20 @@ pub fn value_is_modelled(mtype: MetricType, metric: &Metric<'_>, scratch: &mut V
 
 /// The value field (key, length, message) encoding a modelled value.
 fn encode_value(out: &mut Vec<u8>, mtype: MetricType, value: &Value) {
-    let mut message = Vec::with_capacity(32);
+    let mut message = Vec::new();
     let field = match value {
         Value::Simple(v) => {
-            put_double(&mut message, 1, *v);
-            match mtype {
+            // `value` (field 1, 64-bit), written in place: most series take this path.
+            let mut simple = [0; 9];
+            simple[0] = 1 << 3 | 1;
+            simple[1..].copy_from_slice(&v.to_bits().to_le_bytes());
+            let field = match mtype {
                 MetricType::Counter => 3,
                 MetricType::Gauge => 2,
                 _ => 5,
-            }
+            };
+            put_bytes(out, field, &simple);
+            return;
         }
         Value::Summary(s) => {
             put_key(&mut message, 1, VARINT);
