@@ -19,7 +19,7 @@ use super::{is_bookkeeping, GroupId, Store, StoredFamily};
 use crate::clock::Timestamp;
 use crate::grouping::GroupingKey;
 use crate::model::MetricType;
-use crate::parse::names::{is_legacy_label_name, is_legacy_metric_name};
+use crate::parse::names::is_legacy_metric_name;
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -35,9 +35,6 @@ pub struct Restored<'a> {
     /// Its series, one rendered line each.
     pub lines: &'a [u8],
 }
-
-/// One line's label pairs: name and (escaped) value ranges within the line.
-type Pairs = Vec<(Range<usize>, Range<usize>)>;
 
 impl StoredFamily {
     /// The rendered lines of a compact family (one that keeps no model): what a FAMILY log
@@ -67,8 +64,18 @@ impl Store {
             return Err(format!("a compact family cannot be a {:?}", family.mtype));
         }
         let (offsets, hashes) = self.read_lines(key, family)?;
-        if let Some(problem) = self.conflict(id, family, &offsets, &hashes) {
+        let mut problem = self.type_conflict(id, family);
+        // Added before the check for duplicates, so that each hash is looked up once; taken
+        // out again if the family is refused.
+        let held: Vec<usize> = (0..hashes.len())
+            .filter(|&i| self.series.add(hashes[i], id))
+            .collect();
+        problem = problem.or_else(|| self.duplicate(id, family, &offsets, &hashes, &held));
+        if let Some(problem) = problem {
             if self.checked {
+                for &hash in &hashes {
+                    self.series.remove(hash, id);
+                }
                 return Err(problem);
             }
             self.maybe_inconsistent = true;
@@ -77,9 +84,6 @@ impl Store {
             self.remove_family(id, name);
         }
         self.families.add(name, family.mtype, id);
-        for hash in hashes {
-            self.series.add(hash, id);
-        }
         let stored = StoredFamily {
             name: name.into(),
             help: family.help.map(Into::into),
@@ -110,53 +114,43 @@ impl Store {
             return Err("the lines are over 4 GiB".into());
         }
         // The group's labels, values escaped as a line writes them, sorted by name.
-        let group_labels: Vec<(&str, Vec<u8>)> = key
+        let group: Vec<(&[u8], Vec<u8>)> = key
             .labels()
             .iter()
             .map(|(name, value)| {
                 let mut escaped = Vec::new();
                 super::fragment::write_escaped_label_value(&mut escaped, value);
-                (name.as_str(), escaped)
+                (name.as_bytes(), escaped)
             })
             .collect();
         let series = memchr::memchr_iter(b'\n', text).count();
         let mut offsets = Vec::with_capacity(series);
         let mut hashes = Vec::with_capacity(series);
-        let (mut previous, mut pairs): (Pairs, Pairs) = (Vec::new(), Vec::new());
+        let (mut previous, mut line) = (Line::default(), Line::default());
         let mut start = 0;
         while start < text.len() {
-            let end = start
-                + memchr::memchr(b'\n', &text[start..]).ok_or("the last line has no newline")?;
-            let line = &text[start..end];
-            let identity = read_line(line, family.name, &group_labels, &mut pairs)
-                .map_err(|e| format!("line {}: {e}", offsets.len() + 1))?;
+            let numbered = |e| format!("line {}: {e}", offsets.len() + 1);
+            let line_text = &text[start..];
+            line.read(line_text, family.name.as_bytes())
+                .map_err(numbered)?;
+            line.check_group(line_text, &group).map_err(numbered)?;
             if let Some(&before) = offsets.last() {
                 let before = &text[before as usize..start];
-                if line_order(before, &previous, line, &pairs) != Ordering::Less {
-                    return Err(format!(
-                        "line {} is not after the line before it in the series order",
-                        offsets.len() + 1
-                    ));
+                if Line::order(before, &previous, line_text, &line) != Ordering::Less {
+                    return Err(numbered("not after the line before it in the series order"));
                 }
             }
             offsets.push(start as u32);
-            hashes.push(self.series.hash(&line[..identity]));
-            std::mem::swap(&mut previous, &mut pairs);
-            start = end + 1;
+            hashes.push(self.series.hash(&line_text[..line.identity]));
+            start += line.len;
+            std::mem::swap(&mut previous, &mut line);
         }
         Ok((offsets, hashes))
     }
 
-    /// What the consistency check would say about storing the family in group `id`: a clash
-    /// with the own families' or other groups' types, a suffix collision with a summary or
-    /// histogram, or a series another group holds.
-    fn conflict(
-        &self,
-        id: GroupId,
-        family: Restored<'_>,
-        offsets: &[u32],
-        hashes: &[u64],
-    ) -> Option<String> {
+    /// A clash the consistency check would find between the family's type and the own
+    /// families' or other groups' types, or a suffix collision with a summary or histogram.
+    fn type_conflict(&self, id: GroupId, family: Restored<'_>) -> Option<String> {
         let name = family.name;
         let own_type = |n: &str| self.own.iter().find(|o| o.name == n).map(|o| o.mtype);
         if own_type(name).is_some_and(|t| t != family.mtype) {
@@ -184,9 +178,23 @@ impl Store {
                 ));
             }
         }
-        for (i, (&offset, &hash)) in offsets.iter().zip(hashes).enumerate() {
-            let labels = SeriesLabels::Line(&family.lines[offset as usize..]);
-            let held = self.series.holders(hash).iter().any(|&g| {
+        None
+    }
+
+    /// A series of the family that another group holds, among those whose hash was held
+    /// already (`held`, indexes into `offsets` and `hashes`).
+    fn duplicate(
+        &self,
+        id: GroupId,
+        family: Restored<'_>,
+        offsets: &[u32],
+        hashes: &[u64],
+        held: &[usize],
+    ) -> Option<String> {
+        let name = family.name;
+        held.iter().find_map(|&i| {
+            let labels = SeriesLabels::Line(&family.lines[offsets[i] as usize..]);
+            let found = self.series.holders(hashes[i]).iter().any(|&g| {
                 g != id
                     && self
                         .group_by_id(g)
@@ -197,127 +205,231 @@ impl Store {
                                 .any(|j| same_labels(stored.series_labels(j), labels))
                         })
             });
-            if held {
-                return Some(format!(
-                    "series {} of {name} is held by another group",
-                    i + 1
-                ));
-            }
-        }
-        None
+            found.then(|| format!("series {} of {name} is held by another group", i + 1))
+        })
     }
 }
 
-/// Checks one line (without its newline) of family `name`; returns the length of its identity
-/// (the line up to the space before the value) and leaves its label pairs in `pairs`.
-fn read_line(
-    line: &[u8],
-    name: &str,
-    group: &[(&str, Vec<u8>)],
-    pairs: &mut Pairs,
-) -> Result<usize, &'static str> {
-    pairs.clear();
-    let rest = line
-        .strip_prefix(name.as_bytes())
-        .ok_or("not the family's name")?;
-    let mut at = name.len();
-    match rest.first() {
-        Some(b'{') => at = read_labels(line, at + 1, pairs)?,
-        Some(b' ') => {}
-        _ => return Err("not the family's name"),
-    }
-    let identity = at;
-    if line.get(at) != Some(&b' ') {
-        return Err("no space before the value");
-    }
-    let value = std::str::from_utf8(&line[at + 1..]).map_err(|_| "the value is not UTF-8")?;
-    if crate::parse::text::parse_float(value).is_none() {
-        return Err("the value is not a number");
-    }
-    // The group's labels, with the group's values, and an `instance` label (a sanitised
-    // series carries them all).
-    let mut group = group.iter().peekable();
-    let mut instance = false;
-    for (n, v) in pairs.iter() {
-        instance |= &line[n.clone()] == b"instance";
-        if let Some((want, value)) = group.peek() {
-            if want.as_bytes() == &line[n.clone()] {
-                if value[..] != line[v.clone()] {
-                    return Err("a grouping label has another value");
-                }
-                group.next();
-            }
-        }
-    }
-    if group.next().is_some() || !instance {
-        return Err("a grouping label is missing");
-    }
-    Ok(identity)
+/// What reading one line found: its label pairs (name and escaped value, as ranges of the
+/// line), where its identity ends (the space before the value), its length with the newline,
+/// and whether a value holds an escape.
+#[derive(Default)]
+struct Line {
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+    identity: usize,
+    len: usize,
+    escaped: bool,
 }
 
-/// Reads `a="x",b="y"}` from `at`; returns where the block ends (after the brace).
-fn read_labels(line: &[u8], mut at: usize, pairs: &mut Pairs) -> Result<usize, &'static str> {
-    loop {
-        let eq = at + memchr::memchr(b'=', &line[at..]).ok_or("a label has no value")?;
-        let label = &line[at..eq];
-        if !is_legacy_label_name(label) || label.starts_with(b"__") {
-            return Err("a label name is not valid");
+impl Line {
+    /// Reads the line at the start of `text`: `name`, an optional label block, a space, a
+    /// value and a newline. One pass over the bytes: lines are short, and a call per field
+    /// (memchr, memcmp) would cost more than the field.
+    fn read(&mut self, text: &[u8], name: &[u8]) -> Result<(), &'static str> {
+        self.pairs.clear();
+        self.escaped = false;
+        if !text.starts_with(name) {
+            return Err("not the family's name");
         }
-        if let Some((previous, _)) = pairs.last() {
-            if line[previous.clone()] >= *label {
-                return Err("label names are not sorted without repeats");
+        let mut ascii = true;
+        let mut i = name.len();
+        match text.get(i) {
+            Some(b'{') => i = self.read_labels(text, i + 1, &mut ascii)?,
+            Some(b' ') => {}
+            _ => return Err("not the family's name"),
+        }
+        self.identity = i;
+        if text.get(i) != Some(&b' ') {
+            return Err("no space before the value");
+        }
+        let from = i + 1;
+        let newline = from
+            + text[from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or("the last line has no newline")?;
+        let value = &text[from..newline];
+        if !is_plain_decimal(value) {
+            let value = std::str::from_utf8(value).map_err(|_| "the value is not UTF-8")?;
+            if crate::parse::text::parse_float(value).is_none() {
+                return Err("the value is not a number");
             }
         }
-        if line.get(eq + 1) != Some(&b'"') {
-            return Err("a label value is not quoted");
-        }
-        let from = eq + 2;
-        let mut i = from;
-        let to = loop {
-            match line.get(i) {
-                Some(b'"') => break i,
-                Some(b'\\') => match line.get(i + 1) {
-                    Some(b'\\' | b'"' | b'n') => i += 2,
-                    _ => return Err("a label value has an invalid escape"),
-                },
-                Some(_) => i += 1,
-                None => return Err("a label value is not closed"),
-            }
-        };
-        if std::str::from_utf8(&line[from..to]).is_err() {
+        if !ascii && std::str::from_utf8(&text[..newline]).is_err() {
             return Err("a label value is not UTF-8");
         }
-        pairs.push((at..eq, from..to));
-        match line.get(to + 1) {
-            Some(b',') => at = to + 2,
-            Some(b'}') => return Ok(to + 2),
-            _ => return Err("a label value is not followed by a comma or brace"),
+        self.len = newline + 1;
+        Ok(())
+    }
+
+    /// Reads `a="x",b="y"}` from `i`; returns where the block ends (after the brace).
+    fn read_labels(
+        &mut self,
+        text: &[u8],
+        mut i: usize,
+        ascii: &mut bool,
+    ) -> Result<usize, &'static str> {
+        loop {
+            let from = i;
+            while text.get(i).is_some_and(|&b| BYTES[b as usize] & NAME != 0) {
+                i += 1;
+            }
+            let label = &text[from..i];
+            let reserved = label.first().is_none_or(u8::is_ascii_digit) || label.starts_with(b"__");
+            if reserved {
+                return Err("a label name is not valid");
+            }
+            if let Some((previous, _)) = self.pairs.last() {
+                if cmp_bytes(&text[previous.clone()], label) != Ordering::Less {
+                    return Err("label names are not sorted without repeats");
+                }
+            }
+            if text.get(i) != Some(&b'=') {
+                return Err("a label has no value");
+            }
+            if text.get(i + 1) != Some(&b'"') {
+                return Err("a label value is not quoted");
+            }
+            i += 2;
+            let value = i;
+            loop {
+                // Most value bytes are plain: one lookup each.
+                while text.get(i).is_some_and(|&b| BYTES[b as usize] & PLAIN != 0) {
+                    i += 1;
+                }
+                match text.get(i) {
+                    Some(b'"') => break,
+                    Some(b'\\') => match text.get(i + 1) {
+                        Some(b'\\' | b'"' | b'n') => {
+                            self.escaped = true;
+                            i += 2;
+                        }
+                        _ => return Err("a label value has an invalid escape"),
+                    },
+                    None | Some(b'\n') => return Err("a label value is not closed"),
+                    Some(&b) => {
+                        *ascii &= b.is_ascii();
+                        i += 1;
+                    }
+                }
+            }
+            self.pairs.push((from..value - 2, value..i));
+            match text.get(i + 1) {
+                Some(b',') => i += 2,
+                Some(b'}') => return Ok(i + 2),
+                _ => return Err("a label value is not followed by a comma or brace"),
+            }
         }
+    }
+
+    /// The group's labels are there with the group's values (a sanitised series carries them
+    /// all), and an `instance` label.
+    fn check_group(&self, text: &[u8], group: &[(&[u8], Vec<u8>)]) -> Result<(), &'static str> {
+        let mut group = group.iter().peekable();
+        let mut instance = false;
+        for (name, value) in &self.pairs {
+            let name = &text[name.clone()];
+            instance |= eq_bytes(name, b"instance");
+            if let Some((want, want_value)) = group.peek() {
+                if eq_bytes(want, name) {
+                    if !eq_bytes(want_value, &text[value.clone()]) {
+                        return Err("a grouping label has another value");
+                    }
+                    group.next();
+                }
+            }
+        }
+        if group.next().is_some() || !instance {
+            return Err("a grouping label is missing");
+        }
+        Ok(())
+    }
+
+    /// The series order ([`series_order`]) of two lines read. Consecutive lines of a family
+    /// mostly differ first inside a value, with the same label names before it: then the
+    /// first differing byte decides (a value's closing quote sorts before any byte of a longer
+    /// value). Lines with escapes, other label counts, or a first difference elsewhere take
+    /// the full comparison.
+    fn order(a_text: &[u8], a: &Line, b_text: &[u8], b: &Line) -> Ordering {
+        if a.pairs.len() != b.pairs.len() {
+            return a.pairs.len().cmp(&b.pairs.len());
+        }
+        if !a.escaped && !b.escaped {
+            let (x, y) = (&a_text[..a.identity], &b_text[..b.identity]);
+            let at = common_prefix(x, y);
+            let in_value = b.pairs.iter().any(|(_, v)| v.start <= at && at <= v.end);
+            match (x.get(at), y.get(at)) {
+                (None, None) => return Ordering::Equal,
+                (Some(b'"'), Some(_)) if in_value => return Ordering::Less,
+                (Some(_), Some(b'"')) if in_value => return Ordering::Greater,
+                (Some(p), Some(q)) if in_value => return p.cmp(q),
+                _ => {}
+            }
+        }
+        series_order(SeriesLabels::Line(a_text), SeriesLabels::Line(b_text))
     }
 }
 
-/// The series order ([`series_order`]) of two validated lines, from their label pairs: the
-/// common case (values without escapes) compares bytes, the rest defers to the full order.
-fn line_order(a: &[u8], a_pairs: &Pairs, b: &[u8], b_pairs: &Pairs) -> Ordering {
-    let escaped = |line: &[u8], pairs: &Pairs| {
-        pairs
-            .iter()
-            .any(|(_, v)| memchr::memchr(b'\\', &line[v.clone()]).is_some())
-    };
-    if escaped(a, a_pairs) || escaped(b, b_pairs) {
-        return series_order(SeriesLabels::Line(a), SeriesLabels::Line(b));
+/// The length of the common prefix of two byte strings, eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let word = |w: &[u8]| w.try_into().map_or(0, u64::from_ne_bytes);
+    let words = a.chunks_exact(8).zip(b.chunks_exact(8));
+    let same = words.take_while(|(x, y)| word(x) == word(y)).count() * 8;
+    let rest = a[same..].iter().zip(&b[same..]);
+    same + rest.take_while(|(x, y)| x == y).count()
+}
+
+/// Classes of bytes, for the loops over a line.
+const NAME: u8 = 1;
+const PLAIN: u8 = 2;
+/// [`NAME`]: may be in a legacy label name; [`PLAIN`]: may stand for itself in a label value
+/// (ASCII other than `"`, `\\` and newline).
+static BYTES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            table[b] |= NAME;
+        }
+        if c != b'"' && c != b'\\' && c != b'\n' {
+            table[b] |= PLAIN;
+        }
+        b += 1;
     }
-    a_pairs
-        .len()
-        .cmp(&b_pairs.len())
-        .then_with(|| {
-            let x = a_pairs.iter().map(|(_, v)| &a[v.clone()]);
-            x.cmp(b_pairs.iter().map(|(_, v)| &b[v.clone()]))
-        })
-        .then_with(|| {
-            let x = a_pairs.iter().map(|(n, _)| &a[n.clone()]);
-            x.cmp(b_pairs.iter().map(|(n, _)| &b[n.clone()]))
-        })
+    table
+};
+
+/// A value `parse_float` accepts, known without converting it: `[-]digits[.digits]`, too
+/// short to overflow. What most rendered values are; the rest go to the parser.
+fn is_plain_decimal(value: &[u8]) -> bool {
+    let digits = value.strip_prefix(b"-").unwrap_or(value);
+    let (mut whole, mut dots) = (0, 0);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if dots == 0 => whole += 1,
+            b'0'..=b'9' => {}
+            b'.' => dots += 1,
+            _ => return false,
+        }
+    }
+    whole > 0 && dots <= 1 && value.len() <= 300
+}
+
+/// Byte strings compared for equality in a loop (see [`cmp_bytes`]).
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && cmp_bytes(a, b) == Ordering::Equal
+}
+
+/// Byte strings compared as `Ord` does, in a loop: for the few bytes of a label, a call to
+/// `memcmp` costs more than the comparison.
+fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]

@@ -136,7 +136,11 @@ fn lines_the_store_would_not_have_stored_are_refused_and_change_nothing() {
     let a = key(&[("job", "a")]);
     let cases: &[(&str, &[u8], &str)] = &[
         ("m", b"m{instance=\"\",job=\"a\"} 1", "no newline"),
-        ("m", b"m{instance=\"\",job=\"a\"} 1\nm", "no newline"),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\"} 1\nm",
+            "line 2: not the family's name",
+        ),
         ("m", b"n{instance=\"\",job=\"a\"} 1\n", "family's name"),
         ("m", b"mm{instance=\"\",job=\"a\"} 1\n", "family's name"),
         ("m", b"m{instance=\"\",job=\"a\"}1\n", "no space"),
@@ -148,7 +152,7 @@ fn lines_the_store_would_not_have_stored_are_refused_and_change_nothing() {
         ("m", b"m{job=\"a\"} 1\n", "missing"),
         ("m", b"m{instance=\"\"} 1\n", "missing"),
         ("m", b"m 1\n", "missing"),
-        ("m", b"m{} 1\n", "no value"),
+        ("m", b"m{} 1\n", "label name"),
         ("m", b"m{job=\"a\",instance=\"\"} 1\n", "sorted"),
         (
             "m",
@@ -167,7 +171,7 @@ fn lines_the_store_would_not_have_stored_are_refused_and_change_nothing() {
             b"m{instance=\"\",job=\"a\",x=\"\\t\"} 1\n",
             "invalid escape",
         ),
-        ("m", b"m{instance=\"\",job=\"a\",x=\"\\", "no newline"),
+        ("m", b"m{instance=\"\",job=\"a\",x=\"\\", "invalid escape"),
         (
             "m",
             b"m{instance=\"\",job=\"a\",x=\"\xff\"} 1\n",
@@ -277,4 +281,77 @@ fn a_compact_familys_lines_that_do_not_read_back_give_no_series() {
         .to_vec()
         .into();
     assert!(stored.model().metrics.is_empty());
+}
+
+#[test]
+fn plain_decimals_are_what_the_parser_accepts() {
+    let cases: &[&[u8]] = &[
+        b"0", b"1.5", b"-2", b"12.", b"007", b"-0.25", b"", b"-", b".5", b"1e5", b"1.2.3", b"+1",
+        b"1_0", b"NaN", b" 1", b"\xff",
+    ];
+    let long = [b'9'; 301];
+    for value in cases.iter().copied().chain([&long[..300], &long[..]]) {
+        if is_plain_decimal(value) {
+            let parsed = std::str::from_utf8(value)
+                .ok()
+                .and_then(crate::parse::text::parse_float);
+            assert!(parsed.is_some(), "{value:?}");
+        }
+    }
+    assert!(is_plain_decimal(b"-0.25") && is_plain_decimal(&long[..300]));
+    assert!(!is_plain_decimal(&long) && !is_plain_decimal(b"12.3.4"));
+}
+
+#[test]
+fn the_order_of_two_lines_is_the_series_order() {
+    let values = [
+        "",
+        "0",
+        "00",
+        "1",
+        "10",
+        "9",
+        "a",
+        "a b",
+        "a}",
+        "a\"",
+        "a\\",
+        "a\nb",
+        "\u{1}",
+        " ",
+        "!",
+        "é",
+        "ab",
+        "a,b=\"c\"",
+    ];
+    let mut lines = Vec::new();
+    for x in values {
+        for y in ["", "1"] {
+            let mut line = b"m{instance=\"\",job=\"a\",x=\"".to_vec();
+            crate::store::fragment::write_escaped_label_value(&mut line, x);
+            line.extend_from_slice(b"\"");
+            if !y.is_empty() {
+                line.extend_from_slice(format!(",y=\"{y}\"").as_bytes());
+            }
+            line.extend_from_slice(b"} 1\n");
+            lines.push(line);
+        }
+        let mut line = b"m{instance=\"\",job=\"a\",w=\"".to_vec();
+        crate::store::fragment::write_escaped_label_value(&mut line, x);
+        line.extend_from_slice(b"\"} 1\n");
+        lines.push(line);
+    }
+    let read = |text: &[u8]| {
+        let mut line = Line::default();
+        line.read(text, b"m").unwrap();
+        line
+    };
+    for a in &lines {
+        for b in &lines {
+            let want = series_order(SeriesLabels::Line(a), SeriesLabels::Line(b));
+            let got = Line::order(a, &read(a), b, &read(b));
+            let show = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+            assert_eq!(got, want, "{show:?}");
+        }
+    }
 }
