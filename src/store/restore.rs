@@ -131,11 +131,13 @@ impl Store {
         while start < text.len() {
             let numbered = |e| format!("line {}: {e}", offsets.len() + 1);
             let line_text = &text[start..];
-            line.read(line_text, family.name.as_bytes())
+            let before = offsets
+                .last()
+                .map(|&o| (&text[o as usize..start], &previous));
+            line.read(line_text, family.name.as_bytes(), before)
                 .map_err(numbered)?;
             line.check_group(line_text, &group).map_err(numbered)?;
-            if let Some(&before) = offsets.last() {
-                let before = &text[before as usize..start];
+            if let Some((before, _)) = before {
                 if Line::order(before, &previous, line_text, &line) != Ordering::Less {
                     return Err(numbered("not after the line before it in the series order"));
                 }
@@ -219,24 +221,40 @@ struct Line {
     identity: usize,
     len: usize,
     escaped: bool,
+    /// Whether the label values are all ASCII.
+    ascii: bool,
 }
 
 impl Line {
     /// Reads the line at the start of `text`: `name`, an optional label block, a space, a
-    /// value and a newline. One pass over the bytes: lines are short, and a call per field
-    /// (memchr, memcmp) would cost more than the field.
-    fn read(&mut self, text: &[u8], name: &[u8]) -> Result<(), &'static str> {
+    /// value and a newline. One pass over the bytes, from where it differs from the line
+    /// before (`before`: that line's text and reading) when it can: lines are short, and a
+    /// call per field (memchr, memcmp) would cost more than the field.
+    fn read(
+        &mut self,
+        text: &[u8],
+        name: &[u8],
+        before: Option<(&[u8], &Line)>,
+    ) -> Result<(), &'static str> {
         self.pairs.clear();
         self.escaped = false;
-        if !text.starts_with(name) {
-            return Err("not the family's name");
-        }
         let mut ascii = true;
-        let mut i = name.len();
-        match text.get(i) {
-            Some(b'{') => i = self.read_labels(text, i + 1, &mut ascii)?,
-            Some(b' ') => {}
-            _ => return Err("not the family's name"),
+        let resume = before.and_then(|(own, line)| Some((line, line.resume_point(own, text)?)));
+        let mut i = match resume {
+            Some((line, (k, at))) => {
+                self.pairs.extend_from_slice(&line.pairs[..k]);
+                let (label, value) = &line.pairs[k];
+                self.read_labels(text, at, &mut ascii, Some((label.clone(), value.start)))?
+            }
+            None if !text.starts_with(name) => return Err("not the family's name"),
+            None => name.len(),
+        };
+        if resume.is_none() {
+            match text.get(i) {
+                Some(b'{') => i = self.read_labels(text, i + 1, &mut ascii, None)?,
+                Some(b' ') => {}
+                _ => return Err("not the family's name"),
+            }
         }
         self.identity = i;
         if text.get(i) != Some(&b' ') {
@@ -258,40 +276,40 @@ impl Line {
         if !ascii && std::str::from_utf8(&text[..newline]).is_err() {
             return Err("a label value is not UTF-8");
         }
+        self.ascii = ascii;
         self.len = newline + 1;
         Ok(())
     }
 
-    /// Reads `a="x",b="y"}` from `i`; returns where the block ends (after the brace).
+    /// Reads `a="x",b="y"}` from `i`; returns where the block ends (after the brace). With
+    /// `inside` (a label's name and where its value starts), `i` is inside that value.
     fn read_labels(
         &mut self,
         text: &[u8],
         mut i: usize,
         ascii: &mut bool,
+        mut inside: Option<(Range<usize>, usize)>,
     ) -> Result<usize, &'static str> {
         loop {
-            let from = i;
-            while text.get(i).is_some_and(|&b| BYTES[b as usize] & NAME != 0) {
-                i += 1;
-            }
-            let label = &text[from..i];
-            let reserved = label.first().is_none_or(u8::is_ascii_digit) || label.starts_with(b"__");
-            if reserved {
-                return Err("a label name is not valid");
-            }
-            if let Some((previous, _)) = self.pairs.last() {
-                if cmp_bytes(&text[previous.clone()], label) != Ordering::Less {
-                    return Err("label names are not sorted without repeats");
+            let (label, value) = match inside.take() {
+                Some(inside) => inside,
+                None => {
+                    let from = i;
+                    while text.get(i).is_some_and(|&b| BYTES[b as usize] & NAME != 0) {
+                        i += 1;
+                    }
+                    self.check_name(&text[from..i], text)?;
+                    if text.get(i) != Some(&b'=') {
+                        return Err("a label has no value");
+                    }
+                    if text.get(i + 1) != Some(&b'"') {
+                        return Err("a label value is not quoted");
+                    }
+                    let name = from..i;
+                    i += 2;
+                    (name, i)
                 }
-            }
-            if text.get(i) != Some(&b'=') {
-                return Err("a label has no value");
-            }
-            if text.get(i + 1) != Some(&b'"') {
-                return Err("a label value is not quoted");
-            }
-            i += 2;
-            let value = i;
+            };
             loop {
                 // Most value bytes are plain: one lookup each.
                 while text.get(i).is_some_and(|&b| BYTES[b as usize] & PLAIN != 0) {
@@ -313,13 +331,42 @@ impl Line {
                     }
                 }
             }
-            self.pairs.push((from..value - 2, value..i));
+            self.pairs.push((label, value..i));
             match text.get(i + 1) {
                 Some(b',') => i += 2,
                 Some(b'}') => return Ok(i + 2),
                 _ => return Err("a label value is not followed by a comma or brace"),
             }
         }
+    }
+
+    /// A legacy label name, not reserved, after the one before it.
+    fn check_name(&self, label: &[u8], text: &[u8]) -> Result<(), &'static str> {
+        if label.first().is_none_or(u8::is_ascii_digit) || label.starts_with(b"__") {
+            return Err("a label name is not valid");
+        }
+        match self.pairs.last() {
+            Some((previous, _)) if cmp_bytes(&text[previous.clone()], label) != Ordering::Less => {
+                Err("label names are not sorted without repeats")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Where reading `text` may start, given that this line (`own`, its text) was read: a
+    /// line shares its start with the one before, and the bytes they share are checked
+    /// already. Only inside a value (label `k`, byte `at`), and only after a line without
+    /// escapes or bytes outside ASCII, whose shared part then carries neither.
+    fn resume_point(&self, own: &[u8], text: &[u8]) -> Option<(usize, usize)> {
+        if self.escaped || !self.ascii {
+            return None;
+        }
+        let at = common_prefix(&own[..self.identity], text);
+        let k = self
+            .pairs
+            .iter()
+            .position(|(_, v)| v.start <= at && at <= v.end)?;
+        Some((k, at))
     }
 
     /// The group's labels are there with the group's values (a sanitised series carries them
@@ -372,11 +419,20 @@ impl Line {
 
 /// The length of the common prefix of two byte strings, eight bytes at a time.
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let word = |w: &[u8]| w.try_into().map_or(0, u64::from_ne_bytes);
-    let words = a.chunks_exact(8).zip(b.chunks_exact(8));
-    let same = words.take_while(|(x, y)| word(x) == word(y)).count() * 8;
-    let rest = a[same..].iter().zip(&b[same..]);
-    same + rest.take_while(|(x, y)| x == y).count()
+    let word = |w: &[u8]| w.try_into().map_or(0, u64::from_le_bytes);
+    let mut i = 0;
+    while let (Some(x), Some(y)) = (a.get(i..i + 8), b.get(i..i + 8)) {
+        let diff = word(x) ^ word(y);
+        if diff != 0 {
+            // Little-endian: the first differing byte holds the lowest set bit.
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while a.get(i).is_some_and(|x| b.get(i) == Some(x)) {
+        i += 1;
+    }
+    i
 }
 
 /// Classes of bytes, for the loops over a line.

@@ -238,14 +238,21 @@ impl<R: Read> FrameReader<R> {
         if len > left {
             return damaged(Damage::TornBody { len, left });
         }
-        // Bounded by the limit and by the bytes the file really holds.
-        self.buf.resize(len as usize, 0);
-        self.source.read_exact(&mut self.buf)?;
-        if checksum(&len_bytes, &self.buf) != crc {
+        // Bounded by the limit and by the bytes the file really holds. Grown (and zeroed) only
+        // to the largest frame so far: zeroing every frame would cost as much as reading it.
+        let size = len as usize;
+        if self.buf.len() < size {
+            self.buf.resize(size, 0);
+        }
+        let Some(body) = self.buf.get_mut(..size) else {
+            return damaged(Damage::EmptyFrame);
+        };
+        self.source.read_exact(body)?;
+        if checksum(&len_bytes, body) != crc {
             return damaged(Damage::ChecksumMismatch);
         }
         self.offset += FRAME_HEAD_BYTES as u64 + len;
-        let Some((&kind, payload)) = self.buf.split_first() else {
+        let Some((&kind, payload)) = body.split_first() else {
             return damaged(Damage::EmptyFrame);
         };
         Ok(Next::Frame(Frame {

@@ -66,6 +66,10 @@ fn two_groups(checked: bool) -> Store {
 fn restored_families_are_what_the_pushed_ones_were() {
     let mut pushed = Store::new(true, crate::own_metrics::OWN_FAMILIES);
     let (a, b) = (key(&[("job", "a")]), key(&[("job", "b"), ("x", "q\"\\")]));
+    // Lines that share their start with the line before, up to a value or not.
+    let many: String = (0..30)
+        .map(|i| format!("many{{i=\"{}\",n=\"{i}\",é=\"{}\"}} {i}\n", i % 3, i % 2))
+        .collect();
     let body = "# HELP g A gauge \\\\ with \\n escapes.\n# TYPE g gauge\n\
                 g{l=\"a\\\"b\\\\c\\nd\"} 1e-07\ng{l=\"\"} NaN\ng{instance=\"own\",l=\"z\"} -Inf\n\
                 g{l=\"long value past eight bytes\",m=\"1\"} 3\n\
@@ -74,6 +78,7 @@ fn restored_families_are_what_the_pushed_ones_were() {
     push(&mut pushed, &a, &body, 1);
     push(&mut pushed, &b, &body, 2);
     push(&mut pushed, &b, "# TYPE g gauge\ng{l=\"x\"} 5\n", 3);
+    push(&mut pushed, &a, &many.replace("é", "z"), 4);
 
     let mut restored = Store::new(true, crate::own_metrics::OWN_FAMILIES);
     for group in pushed.groups_sorted() {
@@ -198,6 +203,37 @@ fn lines_the_store_would_not_have_stored_are_refused_and_change_nothing() {
             "m",
             b"m{instance=\"\",job=\"a\",x=\"\\\\\"} 1\nm{instance=\"\",job=\"a\",x=\"\\\"\"} 1\n",
             "series order",
+        ),
+        // A second line read from where it leaves the first.
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"1\\t\"} 1\n",
+            "line 2: a label value has an invalid escape",
+        ),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"1\xff\"} 1\n",
+            "line 2: a label value is not UTF-8",
+        ),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"12\"} 1",
+            "line 2: the last line has no newline",
+        ),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"12\",__y=\"\"} 1\n",
+            "line 2: a label name is not valid",
+        ),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"12\",a=\"\"} 1\n",
+            "line 2: label names are not sorted",
+        ),
+        (
+            "m",
+            b"m{instance=\"\",job=\"a\",x=\"1\"} 1\nm{instance=\"\",job=\"a\",x=\"1",
+            "line 2: a label value is not closed",
         ),
         ("push_time_seconds", b"", "not a name"),
         ("a.b", b"", "not a name"),
@@ -343,7 +379,7 @@ fn the_order_of_two_lines_is_the_series_order() {
     }
     let read = |text: &[u8]| {
         let mut line = Line::default();
-        line.read(text, b"m").unwrap();
+        line.read(text, b"m", None).unwrap();
         line
     };
     for a in &lines {
@@ -353,5 +389,26 @@ fn the_order_of_two_lines_is_the_series_order() {
             let show = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
             assert_eq!(got, want, "{show:?}");
         }
+    }
+}
+
+#[test]
+fn common_prefixes() {
+    let cases: &[(&[u8], &[u8], usize)] = &[
+        (b"", b"", 0),
+        (b"abc", b"abd", 2),
+        (b"abcdefgh", b"abcdefgh", 8),
+        (b"abcdefghij", b"abcdefghiJ", 9),
+        (b"abcdefgh12345678x", b"abcdefgh12345678", 16),
+        (b"abcdefgh", b"abcdefgX", 7),
+        (b"Xbcdefgh", b"abcdefgh", 0),
+        (b"abcdefghabcdefgh", b"abcdefghabcXefgh", 11),
+    ];
+    for &(a, b, want) in cases {
+        assert_eq!(
+            (common_prefix(a, b), common_prefix(b, a)),
+            (want, want),
+            "{a:?} {b:?}"
+        );
     }
 }
