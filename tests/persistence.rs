@@ -72,14 +72,14 @@ fn a_graceful_stop_and_restart_keeps_the_store() {
 fn a_log_of_an_unknown_version_stops_the_start_untouched() {
     let dir = scratch("version");
     let log = dir.join("log");
-    let mut future = b"\x89PGWAL\r\n\x02\x00\x00\x00".to_vec();
+    let mut future = b"\x89PGWAL\r\n\x03\x00\x00\x00".to_vec();
     future.extend_from_slice(b"records of a newer format");
     std::fs::write(&log, &future).unwrap();
     let (code, stderr) = run_to_exit(&flags(&log, &[]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
-            "is a persistence log of format version 2, and this build reads only version 1"
+            "is a persistence log of format version 3, and this build reads only versions 1 to 2"
         ),
         "{stderr}"
     );

@@ -36,8 +36,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const PATH: &str = "/fuzz/pushgateway.log";
-/// The header a log starts with (`wal::frame`): magic and version 1.
-const HEADER: &[u8] = b"\x89PGWAL\r\n\x01\x00\x00\x00";
+/// The header a log starts with (`wal::frame`): magic and version 2; `records` mode writes it.
+const HEADER: &[u8] = b"\x89PGWAL\r\n\x02\x00\x00\x00";
+/// The format versions this build reads.
+const VERSIONS: [u8; 2] = [1, 2];
 /// The kind byte that ends the framed records in `records` mode.
 const TAIL: u8 = 0xFF;
 const PUSH_AFTER: &[u8] = b"after_replay 1\n";
@@ -79,7 +81,7 @@ pub fn run(data: &[u8]) {
     let served = scrape(&mut store);
     let files = disk.paths();
     let log = disk.file(PATH).expect("the log is where it was");
-    assert!(log.starts_with(HEADER), "the log is a log after opening");
+    assert!(is_ours(&log), "the log is a log after opening");
 
     let (_, mut again) = open(&disk, checked);
     assert_eq!(
@@ -123,10 +125,18 @@ pub fn run(data: &[u8]) {
 
 /// Our magic followed by a version other than ours.
 fn is_other_version(file: &[u8]) -> bool {
-    let (magic, version) = HEADER.split_at(HEADER.len() - 4);
-    file.len() >= HEADER.len()
-        && file.starts_with(magic)
-        && !file[magic.len()..].starts_with(version)
+    let magic = &HEADER[..HEADER.len() - 4];
+    file.len() >= HEADER.len() && file.starts_with(magic) && !is_ours(file)
+}
+
+/// Our magic followed by a version this build reads.
+fn is_ours(file: &[u8]) -> bool {
+    let magic = &HEADER[..HEADER.len() - 4];
+    VERSIONS.iter().any(|&v| {
+        let mut header = magic.to_vec();
+        header.extend_from_slice(&u32::from(v).to_le_bytes());
+        file.starts_with(&header)
+    })
 }
 
 /// Opens the log, replaying it into a new store.

@@ -9,16 +9,20 @@
 //! and while no push failed, `push_failure_time_seconds`' stamp is the creation.
 //!
 //! The records: an empty PUT at the creation (or, after a failure, at the last push), then one
-//! POST per family at its stamp, those stamped with the last push last; an empty POST at the
+//! record per family at its stamp, those stamped with the last push last; an empty POST at the
 //! last push unless the last family POST was at that time; finally the failure, if any. A
 //! group that never had a successful push is its failure(s) alone. One family per record: it
 //! keeps every record within one push's size, and no body holds two families whose names the
 //! text parser could confuse (`x` and `x_count`, stored apart in unchecked mode).
 //!
-//! Families are written as delimited protobuf bodies, the store's own protobuf encoding: they
-//! decode back to the same model, including what text cannot carry (native histograms,
-//! exemplars, float counts, an empty HELP, the unit). The labels the push's sanitisation puts
-//! back are kept; sanitising them again changes nothing.
+//! A compact family (counter, gauge or untyped with nothing but labels and values, see
+//! `StoredFamily`) is a FAMILY record: its stamp, header and rendered lines, which replay puts
+//! back as they are (`Store::restore_family`); it does not touch `push_time_seconds`, so only
+//! family POSTs count as the last push above. Other families are POSTs of delimited protobuf
+//! bodies, the store's own protobuf encoding: they decode back to the same model, including
+//! what text cannot carry (native histograms, exemplars, float counts, an empty HELP, the
+//! unit). The labels the push's sanitisation puts back are kept; sanitising them again changes
+//! nothing.
 
 use crate::store::{Group, StoredFamily, PUSH_FAILURE_TIME, PUSH_TIME};
 use crate::wal::{BodyFormat, Pairs, Record};
@@ -55,6 +59,17 @@ pub fn group_records(group: &Group, emit: &mut dyn FnMut(&Record<'_>)) {
     let mut last = first;
     let mut body = Vec::new();
     for stored in families {
+        if let Some(lines) = stored.compact_lines() {
+            emit(&Record::Family {
+                time_nanos: stored.stamp.unix_nanos,
+                key: key.clone(),
+                mtype: stored.mtype.protobuf_number(),
+                help: stored.help.as_deref(),
+                name: &stored.name,
+                lines,
+            });
+            continue;
+        }
         body.clear();
         stored.write_protobuf(&mut body);
         last = stored.stamp.unix_nanos;

@@ -44,12 +44,12 @@ use crate::config::LogLevel;
 use crate::expiry::Timers;
 use crate::grouping::GroupingKey;
 use crate::log;
-use crate::model::Family;
+use crate::model::{Family, MetricType};
 use crate::parse::names::NameScheme;
 use crate::parse::protobuf::{self, Decoded};
 use crate::parse::text::{self, TextOptions};
-use crate::store::{Rejection, Store};
-use crate::wal::{BodyFormat, DecodeError, Pairs, Record, Replay, Storage, Wal, WalOptions};
+use crate::store::{Rejection, Restored, Store};
+use crate::wal::{self, BodyFormat, DecodeError, Pairs, Record, Replay, Storage, Wal, WalOptions};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io;
@@ -342,12 +342,16 @@ impl Db {
         let Some(log) = &mut self.log else {
             return false;
         };
-        log.compact_step(store);
+        let budget = log.wal.options().compact_bytes_per_turn;
+        log.compact_step(store, budget);
         log.snapshot.is_some()
     }
 
     /// At a clean shutdown: commit and sync; a broken log gets one last, whole attempt at
-    /// being rewritten first. An unfinished replay changed nothing and is left as it is.
+    /// being rewritten first, and a log that holds history is compacted (within
+    /// `shutdown_compaction_time`; if that runs out, the log stays as it was), so that the next
+    /// start-up replays the store rather than its history. An unfinished replay changed
+    /// nothing and is left as it is.
     pub fn close(&mut self, store: &Store, now: Instant) -> io::Result<()> {
         let Some(log) = &mut self.log else {
             return Ok(());
@@ -358,7 +362,19 @@ impl Db {
             if log.wal.begin_compaction() {
                 log.snapshot = Some(Snapshot::of(store));
                 while log.wal.is_compacting() {
-                    log.compact_step(store);
+                    log.compact_step(store, wal::SHUTDOWN_COMPACT_BYTES_PER_STEP);
+                }
+            }
+        } else if log.wal.holds_history() {
+            // A compaction already running goes on; its snapshot is as good.
+            if log.snapshot.is_none() && log.wal.begin_compaction() {
+                log.snapshot = Some(Snapshot::of(store));
+            }
+            // The snapshot's tail starts after the records of this turn.
+            if log.wal.commit(now).is_ok() {
+                let deadline = Instant::now() + log.wal.options().shutdown_compaction_time;
+                while log.wal.is_compacting() && Instant::now() < deadline {
+                    log.compact_step(store, wal::SHUTDOWN_COMPACT_BYTES_PER_STEP);
                 }
             }
         }
@@ -383,12 +399,11 @@ impl Snapshot {
 }
 
 impl Log {
-    /// Encodes snapshot groups up to a turn's budget, then (once all are) lets the log finish.
-    fn compact_step(&mut self, store: &Store) {
+    /// Encodes snapshot groups up to `budget` bytes, then (once all are) lets the log finish.
+    fn compact_step(&mut self, store: &Store, budget: usize) {
         let Some(snapshot) = &mut self.snapshot else {
             return;
         };
-        let budget = self.wal.options().compact_bytes_per_turn;
         // Stops early if the log abandoned the compaction (a record too large to write).
         while self.wal.is_compacting() && self.wal.compacted_buffered_bytes() < budget {
             let Some(key) = snapshot.order.get(snapshot.next) else {
@@ -433,18 +448,19 @@ fn apply(store: &mut Store, offset: u64, record: Result<Record<'_>, DecodeError>
         }
     };
     let key = match &record {
-        Record::Push { key, .. } | Record::Failure { key, .. } | Record::Delete { key } => {
-            match grouping_key(key) {
-                Ok(key) => Some(key),
-                Err(e) => {
-                    log::error(
-                        "skipping a persistence log record with an invalid grouping key",
-                        &[("offset", &offset), ("err", &e)],
-                    );
-                    return;
-                }
+        Record::Push { key, .. }
+        | Record::Failure { key, .. }
+        | Record::Delete { key }
+        | Record::Family { key, .. } => match grouping_key(key) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                log::error(
+                    "skipping a persistence log record with an invalid grouping key",
+                    &[("offset", &offset), ("err", &e)],
+                );
+                return;
             }
-        }
+        },
         Record::Wipe => None,
     };
     match (record, key) {
@@ -499,6 +515,41 @@ fn apply(store: &mut Store, offset: u64, record: Result<Record<'_>, DecodeError>
             store.delete(&key);
         }
         (Record::Wipe, None) => store.wipe(),
+        (
+            Record::Family {
+                time_nanos,
+                mtype,
+                help,
+                name,
+                lines,
+                ..
+            },
+            Some(key),
+        ) => {
+            let restored = MetricType::from_protobuf_number(u64::from(mtype))
+                .ok_or_else(|| format!("unknown type {mtype}"))
+                .and_then(|mtype| {
+                    let family = Restored {
+                        name,
+                        help,
+                        mtype,
+                        stamp: Timestamp::from_unix_nanos(time_nanos),
+                        lines,
+                    };
+                    store.restore_family(&key, family)
+                });
+            if let Err(e) = restored {
+                log::error(
+                    "skipping a logged family that cannot be restored; it is lost",
+                    &[
+                        ("offset", &offset),
+                        ("group", &describe(&key)),
+                        ("family", &name),
+                        ("err", &e),
+                    ],
+                );
+            }
+        }
         _ => unreachable!("every record but a wipe carries a key"),
     }
 }

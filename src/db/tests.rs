@@ -503,6 +503,105 @@ fn records_replay_cannot_apply_are_skipped_loudly() {
 }
 
 #[test]
+fn family_records_that_cannot_be_restored_are_skipped_and_the_rest_replays() {
+    let disk = Memory::default();
+    let (mut db, mut store) = open(&disk);
+    let (a, b) = (key(&[("job", "a")]), key(&[("job", "b")]));
+    push(&mut db, &mut store, &a, "# TYPE m gauge\nm 1\n", true, 1).unwrap();
+    let log = &mut db.log.as_mut().unwrap().wal;
+    let (a, b) = (&a, &b);
+    let records: [Record<'_>; 5] = [
+        // No such group; a type this build does not know; lines out of order; a type clash.
+        family(b, 1, "x", b"x{instance=\"\",job=\"b\"} 1\n"),
+        family(a, 7, "x", b"x{instance=\"\",job=\"a\"} 1\n"),
+        family(
+            a,
+            1,
+            "x",
+            b"x{instance=\"\",job=\"a\",l=\"2\"} 1\nx{instance=\"\",job=\"a\",l=\"1\"} 1\n",
+        ),
+        family(a, 0, "m", b"m{instance=\"\",job=\"a\"} 1\n"),
+        // Replaces m.
+        family(a, 1, "m", b"m{instance=\"\",job=\"a\",l=\"x\"} 2\n"),
+    ];
+    for record in &records {
+        log.append(record);
+    }
+    push(&mut db, &mut store, a, "n 1\n", false, 3).unwrap();
+    db.commit(Instant::now()).unwrap();
+    drop(db);
+    let (_, mut replayed) = open(&disk);
+    assert!(replayed.group(b).is_none());
+    assert_eq!(
+        exposition(&mut replayed)
+            .split("# HELP push_failure")
+            .next()
+            .unwrap(),
+        "# HELP m h\n# TYPE m gauge\nm{instance=\"\",job=\"a\",l=\"x\"} 2\n\
+         # TYPE n untyped\nn{instance=\"\",job=\"a\"} 1\n"
+    );
+    assert_eq!(replayed.group(a).unwrap().families["m"].stamp.unix_nanos, 2);
+}
+
+/// A FAMILY record of a gauge-like family at stamp 2, HELP `h`.
+fn family<'a>(key: &'a GroupingKey, mtype: u8, name: &'a str, lines: &'a [u8]) -> Record<'a> {
+    Record::Family {
+        time_nanos: 2,
+        key: Cow::Borrowed(key.labels()),
+        mtype,
+        help: Some("h"),
+        name,
+        lines,
+    }
+}
+
+#[test]
+fn a_clean_close_compacts_a_log_that_holds_history_once() {
+    let disk = Memory::default();
+    let (mut db, mut store) = open(&disk);
+    let a = key(&[("job", "a")]);
+    for (i, body) in BODIES.iter().enumerate() {
+        let _ = push(&mut db, &mut store, &a, body, i % 3 == 0, i as i64 + 1);
+    }
+    db.commit(Instant::now()).unwrap();
+    let history = disk.file(PATH).unwrap();
+    let before = state(&store);
+    db.close(&store, Instant::now()).unwrap();
+    let compacted = disk.file(PATH).unwrap();
+    assert!(compacted.len() < history.len(), "the log shrank");
+    assert_eq!(disk.paths(), [PATH]);
+    let (mut db, replayed) = open(&disk);
+    assert_eq!(state(&replayed), before);
+    // Opened again, the log may hold history: the next close compacts it again, to the same
+    // bytes, and a close right after that leaves it alone.
+    db.close(&replayed, Instant::now()).unwrap();
+    assert_eq!(disk.file(PATH).unwrap(), compacted);
+    assert!(!db.log.as_ref().unwrap().wal.holds_history());
+}
+
+#[test]
+fn a_close_out_of_time_for_the_compaction_leaves_the_log_as_it_was() {
+    let disk = Memory::default();
+    let mut options = options();
+    options.shutdown_compaction_time = Duration::ZERO;
+    let (mut db, mut store) = open_with(&disk, options);
+    push(
+        &mut db,
+        &mut store,
+        &key(&[("job", "a")]),
+        BODIES[0],
+        true,
+        1,
+    )
+    .unwrap();
+    db.commit(Instant::now()).unwrap();
+    let history = disk.file(PATH).unwrap();
+    db.close(&store, Instant::now()).unwrap();
+    assert_eq!(disk.file(PATH).unwrap(), history);
+    assert_eq!(disk.paths(), [PATH]);
+}
+
+#[test]
 fn in_memory_changes_reach_the_store() {
     let mut db = Db::in_memory();
     let mut store = Store::new(true, OWN_FAMILIES);
@@ -519,7 +618,7 @@ fn in_memory_changes_reach_the_store() {
 
 /// A fixed history: pushes (PUT, POST, UTF-8 names), a rejected push that records its failure
 /// time, a delete and a wipe.
-fn fixed_history(disk: &Memory) -> Store {
+fn fixed_history(disk: &Memory) -> (Db, Store) {
     let (mut db, mut store) = open(disk);
     let s = &mut store;
     let sec = 1_000_000_000;
@@ -540,7 +639,7 @@ fn fixed_history(disk: &Memory) -> Store {
     let utf8 = "# TYPE \"d.x\" gauge\n{\"d.x\",\"l.1\"=\"v\"} 1\n";
     push_with(&mut db, s, &c, utf8, true, true, t0 + 6 * sec).unwrap();
     db.commit(Instant::now()).unwrap();
-    store
+    (db, store)
 }
 
 /// The text exposition with names as stored (`allow-utf-8`), so a replay that changed a name
@@ -549,31 +648,44 @@ fn exposition(store: &mut Store) -> String {
     exposition_as(store, Escaping::AllowUtf8)
 }
 
-/// Format version 1, as this build writes it. Every later build must read it (the upgrade
-/// path); a build that writes anything else must say so with a new version in the header.
+/// Format version 1, as the builds before FAMILY records wrote it: the fixed history's
+/// records as they were made. Every later build must read it (the upgrade path).
 const V1_LOG: &[u8] = include_bytes!("../../tests/data/wal/v1.log");
 const V1_EXPOSITION: &str = include_str!("../../tests/data/wal/v1.metrics");
+/// Format version 2, as this build writes it: the fixed history compacted at a clean shutdown
+/// (FAMILY records beside protobuf POSTs). A build that writes anything else must say so with
+/// a new version in the header.
+const V2_LOG: &[u8] = include_bytes!("../../tests/data/wal/v2.log");
 
 #[test]
 fn a_version_1_log_replays_to_the_same_store_in_every_later_build() {
     let disk = Memory::default();
     disk.put(PATH, V1_LOG);
-    let (_, mut replayed) = open(&disk);
+    let (mut db, mut replayed) = open(&disk);
     assert_eq!(exposition(&mut replayed), V1_EXPOSITION);
+    // It is appended to as it is, and compaction makes it a version-2 log of the same store.
+    assert_eq!(&disk.file(PATH).unwrap()[..12], &V1_LOG[..12]);
+    let before = state(&replayed);
+    db.close(&replayed, Instant::now()).unwrap();
+    assert_eq!(disk.file(PATH).unwrap(), V2_LOG);
+    let (_, again) = open(&disk);
+    assert_eq!(state(&again), before);
 }
 
 #[test]
-fn this_build_writes_version_1_exactly() {
+fn this_build_writes_version_2_exactly() {
     let disk = Memory::default();
-    let mut store = fixed_history(&disk);
+    let (mut db, mut store) = fixed_history(&disk);
+    db.close(&store, Instant::now()).unwrap();
     if std::env::var_os("PGRS_BLESS_WAL").is_some() {
-        std::fs::write("tests/data/wal/v1.log", disk.file(PATH).unwrap()).unwrap();
-        std::fs::write("tests/data/wal/v1.metrics", exposition(&mut store)).unwrap();
+        std::fs::write("tests/data/wal/v2.log", disk.file(PATH).unwrap()).unwrap();
     }
     assert_eq!(
         disk.file(PATH).unwrap(),
-        V1_LOG,
+        V2_LOG,
         "a format change needs a new version"
     );
     assert_eq!(exposition(&mut store), V1_EXPOSITION);
+    let (_, mut replayed) = open(&disk);
+    assert_eq!(exposition(&mut replayed), V1_EXPOSITION);
 }

@@ -146,15 +146,16 @@ impl SeriesIndex {
         self.hasher.hash_one(identity) as SeriesHash
     }
 
-    pub fn add(&mut self, hash: SeriesHash, group: GroupId) {
+    /// Adds a holder of `hash`; returns whether the hash had one already.
+    pub fn add(&mut self, hash: SeriesHash, group: GroupId) -> bool {
         assert!(group < SHARED, "a group number fits in 31 bits");
         let Some(entry) = self.holders.get_mut(&hash) else {
             self.holders.insert(hash, group);
-            return;
+            return false;
         };
         if *entry & SHARED != 0 {
             self.shared[(*entry & !SHARED) as usize].push(group);
-            return;
+            return true;
         }
         let groups = vec![*entry, group];
         let slot = match self.free.pop() {
@@ -168,6 +169,7 @@ impl SeriesIndex {
             }
         };
         *entry = SHARED | slot;
+        true
     }
 
     pub fn remove(&mut self, hash: SeriesHash, group: GroupId) {

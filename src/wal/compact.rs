@@ -18,7 +18,7 @@
 //! included), and the records appended meanwhile wait in the commit buffer until the new file
 //! is in place. A recovery that fails is abandoned and tried again with a fresh file.
 
-use super::frame::header;
+use super::frame::{header, HEADER_BYTES};
 use super::open::copy_range;
 use super::{sibling, write_all, LogFile, Record, Wal, COMPACT_SUFFIX};
 use crate::limits::LOG_RECORD_BYTES_MAX;
@@ -55,6 +55,13 @@ impl Wal {
 
     pub fn is_compacting(&self) -> bool {
         self.compaction.is_some()
+    }
+
+    /// True when the log may hold more than a snapshot of the live state: anything but a
+    /// header that this process has not just compacted (a log opened at start-up may hold
+    /// history). What a clean shutdown compacts.
+    pub fn holds_history(&self) -> bool {
+        self.size_bytes() > HEADER_BYTES as u64 && self.compacted_bytes != Some(self.size_bytes())
     }
 
     /// Starts a compaction whose snapshot is the state after every record appended so far,
@@ -173,6 +180,7 @@ impl Wal {
         // Everything written so far is in the synced new file.
         self.unsynced_since = None;
         self.compact_at_bytes = self.next_compaction_at();
+        self.compacted_bytes = Some(self.written_bytes);
         let recovered = self.broken.take();
         if let Err(e) = self.storage.sync_dir(&self.path) {
             return Err(self.fail("syncing the directory of", e));

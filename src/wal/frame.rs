@@ -29,21 +29,29 @@ use std::io::{self, Read};
 /// The first bytes of every log. The high first byte and the CR LF catch a file mangled by a
 /// text-mode copy, as PNG's signature does; nothing upstream writes (gob) starts like this.
 pub const MAGIC: [u8; 8] = *b"\x89PGWAL\r\n";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes: 2 added the FAMILY record (`record.rs`), which a
+/// version-1 build would skip as unknown and so lose; it refuses a version-2 log instead.
+pub const VERSION: u32 = 2;
+/// The versions this build reads: a version-1 log holds only records version 2 still has.
+/// It is appended to as it is, and becomes version 2 when compaction rewrites it.
+pub const READ_VERSIONS: [u32; 2] = [1, 2];
 pub const HEADER_BYTES: usize = MAGIC.len() + 4;
 /// Length and checksum.
 pub const FRAME_HEAD_BYTES: usize = 8;
 
 /// The header of a new log.
+pub fn header() -> [u8; HEADER_BYTES] {
+    header_of(VERSION)
+}
+
 #[allow(
     clippy::indexing_slicing,
     reason = "constant ranges of an array of constant size"
 )]
-pub fn header() -> [u8; HEADER_BYTES] {
+fn header_of(version: u32) -> [u8; HEADER_BYTES] {
     let mut out = [0; HEADER_BYTES];
     out[..MAGIC.len()].copy_from_slice(&MAGIC);
-    out[MAGIC.len()..].copy_from_slice(&VERSION.to_le_bytes());
+    out[MAGIC.len()..].copy_from_slice(&version.to_le_bytes());
     out
 }
 
@@ -63,9 +71,11 @@ pub enum HeaderCheck {
 
 /// Judges the first `HEADER_BYTES` of a file (fewer if the file is shorter).
 pub fn check_header(start: &[u8]) -> HeaderCheck {
-    let ours = header();
     if start.len() < HEADER_BYTES {
-        return if ours.starts_with(start) {
+        let torn = READ_VERSIONS
+            .iter()
+            .any(|&v| header_of(v).starts_with(start));
+        return if torn {
             HeaderCheck::Torn
         } else {
             HeaderCheck::Foreign
@@ -75,7 +85,7 @@ pub fn check_header(start: &[u8]) -> HeaderCheck {
         Some(version) => u32::from_le_bytes(*version),
         None => return HeaderCheck::Foreign,
     };
-    if version == VERSION {
+    if READ_VERSIONS.contains(&version) {
         HeaderCheck::Valid
     } else {
         HeaderCheck::Version(version)
@@ -228,14 +238,21 @@ impl<R: Read> FrameReader<R> {
         if len > left {
             return damaged(Damage::TornBody { len, left });
         }
-        // Bounded by the limit and by the bytes the file really holds.
-        self.buf.resize(len as usize, 0);
-        self.source.read_exact(&mut self.buf)?;
-        if checksum(&len_bytes, &self.buf) != crc {
+        // Bounded by the limit and by the bytes the file really holds. Grown (and zeroed) only
+        // to the largest frame so far: zeroing every frame would cost as much as reading it.
+        let size = len as usize;
+        if self.buf.len() < size {
+            self.buf.resize(size, 0);
+        }
+        let Some(body) = self.buf.get_mut(..size) else {
+            return damaged(Damage::EmptyFrame);
+        };
+        self.source.read_exact(body)?;
+        if checksum(&len_bytes, body) != crc {
             return damaged(Damage::ChecksumMismatch);
         }
         self.offset += FRAME_HEAD_BYTES as u64 + len;
-        let Some((&kind, payload)) = self.buf.split_first() else {
+        let Some((&kind, payload)) = body.split_first() else {
             return damaged(Damage::EmptyFrame);
         };
         Ok(Next::Frame(Frame {
@@ -286,14 +303,17 @@ mod tests {
     #[test]
     fn header_checks() {
         let ours = header();
-        let mut other_version = ours;
-        other_version[8..].copy_from_slice(&2u32.to_le_bytes());
+        let v1 = header_of(1);
+        let other_version = header_of(3);
         let cases: &[(&[u8], HeaderCheck)] = &[
             (&ours, HeaderCheck::Valid),
+            (&v1, HeaderCheck::Valid),
             (b"", HeaderCheck::Torn),
             (&ours[..5], HeaderCheck::Torn),
             (&ours[..HEADER_BYTES - 1], HeaderCheck::Torn),
-            (&other_version, HeaderCheck::Version(2)),
+            (&v1[..HEADER_BYTES - 1], HeaderCheck::Torn),
+            (&other_version, HeaderCheck::Version(3)),
+            (&other_version[..HEADER_BYTES - 3], HeaderCheck::Foreign),
             // An upstream gob snapshot, and short files that are not a header's start.
             (
                 b"\x0e\xff\x81\x04\x01\x02\xff\x82\x00\x01\x0c\x01\x10",

@@ -44,6 +44,13 @@ pub const COMPACT_MIN_BYTES: u64 = 16 << 20;
 /// Bytes of compacted log written (and synced) per loop turn, between the turn's requests, so
 /// that compaction never holds the loop for long.
 pub const COMPACT_BYTES_PER_TURN: usize = 1 << 20;
+/// A clean shutdown compacts the log (as upstream writes its whole store at every shutdown), so
+/// that the next start-up replays the store as it is rather than its history; it gives up
+/// after this long and leaves the log as it was.
+pub const SHUTDOWN_COMPACTION_TIME: Duration = Duration::from_secs(5);
+/// Bytes of compacted log written (and synced) per step of that shutdown compaction: no
+/// request waits for it, so fewer, larger writes.
+pub const SHUTDOWN_COMPACT_BYTES_PER_STEP: usize = 16 << 20;
 /// Log bytes replayed per loop turn at start-up at most, so that the loop keeps answering
 /// (`/-/healthy`, and 503 for the rest) while a large log replays.
 pub const REPLAY_BYTES_PER_TURN: u64 = 4 << 20;
@@ -67,6 +74,7 @@ pub struct WalOptions {
     pub compact_growth_factor: u64,
     pub compact_min_bytes: u64,
     pub compact_bytes_per_turn: usize,
+    pub shutdown_compaction_time: Duration,
     pub replay_bytes_per_turn: u64,
     pub replay_time_per_turn: Duration,
 }
@@ -79,6 +87,7 @@ impl WalOptions {
             compact_growth_factor: COMPACT_GROWTH_FACTOR,
             compact_min_bytes: COMPACT_MIN_BYTES,
             compact_bytes_per_turn: COMPACT_BYTES_PER_TURN,
+            shutdown_compaction_time: SHUTDOWN_COMPACTION_TIME,
             replay_bytes_per_turn: REPLAY_BYTES_PER_TURN,
             replay_time_per_turn: REPLAY_TIME_PER_TURN,
         }
@@ -99,6 +108,9 @@ pub struct Wal {
     unsynced_since: Option<Instant>,
     /// The log size at which the next compaction starts.
     compact_at_bytes: u64,
+    /// The log size right after the last compaction this process made, if any: while the log
+    /// still has it, the log holds nothing but that snapshot.
+    compacted_bytes: Option<u64>,
     compaction: Option<compact::Compaction>,
     /// The failed write or sync that broke the log; until a recovery has replaced the file,
     /// every commit fails with it.
@@ -125,6 +137,7 @@ impl Wal {
             options,
             unsynced_since: None,
             compact_at_bytes,
+            compacted_bytes: None,
             compaction: None,
             broken: None,
         }

@@ -216,8 +216,8 @@ fn check(
             io::ErrorKind::InvalidData,
             format!(
                 "{} is a persistence log of format version {version}, and this build reads only \
-                 version {VERSION}: run the build that wrote it, or move the file away to start \
-                 empty",
+                 versions 1 to {VERSION}: run the build that wrote it, or move the file away to \
+                 start empty",
                 path.display()
             ),
         )),

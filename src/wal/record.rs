@@ -9,11 +9,22 @@
 //! FAILURE (2) = time key                         the failure time a rejected push recorded
 //! DELETE  (3) = key
 //! WIPE    (4) =
+//! FAMILY  (5) = time key type help name lines    since format version 2
 //! time        = i64, nanoseconds since the Unix epoch
 //! format      = u8: 1 text, 2 protobuf (delimited)
 //! key         = count (u32) { len (u32) name len (u32) value }     each string UTF-8
 //! body        = the rest of the payload
+//! type        = u8, the protobuf `MetricType` number
+//! help        = u8 0 (none) | u8 1 len (u32) text                    UTF-8, unescaped
+//! name        = len (u32) name                                       UTF-8
+//! lines       = the rest of the payload
 //! ```
+//!
+//! A FAMILY record is one stored family as compaction found it (`db::encode`): the stamp of
+//! the write that stored it, and its series as the store keeps them, rendered text lines. What
+//! the lines mean is the store's business; a version-1 build would skip the record (an unknown
+//! kind) and lose the family, which is why a log holding one is of format version 2 and such a
+//! build refuses it.
 
 // A client's bytes (or a damaged file's) reach this code: it must not be able to panic. An
 // exception is allowed in place, with the reason it cannot fire.
@@ -31,6 +42,7 @@ const KIND_PUSH: u8 = 1;
 const KIND_FAILURE: u8 = 2;
 const KIND_DELETE: u8 = 3;
 const KIND_WIPE: u8 = 4;
+const KIND_FAMILY: u8 = 5;
 
 const FLAG_REPLACE: u8 = 1;
 const FLAG_UTF8_NAMES: u8 = 2;
@@ -84,6 +96,19 @@ pub enum Record<'a> {
         key: Pairs<'a>,
     },
     Wipe,
+    /// One family of a group as compaction stored it: it replaces any family of that name in
+    /// the group, and touches nothing else.
+    Family {
+        /// The stamp of the write that stored the family.
+        time_nanos: i64,
+        key: Pairs<'a>,
+        /// The protobuf `MetricType` number.
+        mtype: u8,
+        help: Option<&'a str>,
+        name: &'a str,
+        /// The series as the store renders them.
+        lines: &'a [u8],
+    },
 }
 
 /// A record whose checksum is right but whose payload this build cannot read.
@@ -104,7 +129,7 @@ impl fmt::Display for DecodeError {
             DecodeError::UnknownKind(kind) => write!(f, "unknown record kind {kind}"),
             DecodeError::UnknownFormat(tag) => write!(f, "unknown body format {tag}"),
             DecodeError::Short(field) => write!(f, "record ends inside its {field}"),
-            DecodeError::NotUtf8 => f.write_str("grouping label is not valid UTF-8"),
+            DecodeError::NotUtf8 => f.write_str("a string is not valid UTF-8"),
             DecodeError::Trailing(n) => write!(f, "{n} unexpected bytes after the record"),
         }
     }
@@ -120,6 +145,7 @@ impl Record<'_> {
             Record::Failure { .. } => KIND_FAILURE,
             Record::Delete { .. } => KIND_DELETE,
             Record::Wipe => KIND_WIPE,
+            Record::Family { .. } => KIND_FAMILY,
         };
         super::frame::encode(out, kind, |out| match self {
             Record::Push {
@@ -149,6 +175,27 @@ impl Record<'_> {
             }
             Record::Delete { key } => encode_key(out, key),
             Record::Wipe => {}
+            Record::Family {
+                time_nanos,
+                key,
+                mtype,
+                help,
+                name,
+                lines,
+            } => {
+                out.extend_from_slice(&time_nanos.to_le_bytes());
+                encode_key(out, key);
+                out.push(*mtype);
+                match help {
+                    None => out.push(0),
+                    Some(help) => {
+                        out.push(1);
+                        encode_str(out, help);
+                    }
+                }
+                encode_str(out, name);
+                out.extend_from_slice(lines);
+            }
         });
     }
 
@@ -165,6 +212,16 @@ impl Record<'_> {
             Record::Failure { key, .. } => 8 + key_len(key),
             Record::Delete { key } => key_len(key),
             Record::Wipe => 0,
+            Record::Family {
+                key,
+                help,
+                name,
+                lines,
+                ..
+            } => {
+                let help = 1 + help.map_or(0, |h| 4 + h.len());
+                8 + key_len(key) + 1 + help + 4 + name.len() + lines.len()
+            }
         }
     }
 
@@ -192,6 +249,24 @@ impl Record<'_> {
             },
             KIND_DELETE => Record::Delete { key: p.key()? },
             KIND_WIPE => Record::Wipe,
+            KIND_FAMILY => {
+                let time_nanos = p.time()?;
+                let key = p.key()?;
+                let mtype = p.byte("type")?;
+                let help = match p.byte("help")? {
+                    0 => None,
+                    _ => Some(p.str("help")?),
+                };
+                let name = p.str("name")?;
+                return Ok(Record::Family {
+                    time_nanos,
+                    key,
+                    mtype,
+                    help,
+                    name,
+                    lines: p.0,
+                });
+            }
             other => return Err(DecodeError::UnknownKind(other)),
         };
         match p.0.len() {
@@ -204,11 +279,14 @@ impl Record<'_> {
 fn encode_key(out: &mut Vec<u8>, pairs: &[(String, String)]) {
     out.extend_from_slice(&len32(pairs.len()).to_le_bytes());
     for (name, value) in pairs {
-        for s in [name, value] {
-            out.extend_from_slice(&len32(s.len()).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
+        encode_str(out, name);
+        encode_str(out, value);
     }
+}
+
+fn encode_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&len32(s.len()).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
 }
 
 /// Every length in a record is bounded by the frame's own u32 length.
@@ -253,9 +331,13 @@ impl<'a> Payload<'a> {
     }
 
     fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
+        self.str(field).map(str::to_owned)
+    }
+
+    fn str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let len = self.u32(field)? as usize;
         let bytes = self.take(len, field)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::NotUtf8)
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)
     }
 
     fn key(&mut self) -> Result<Pairs<'static>, DecodeError> {
@@ -362,6 +444,44 @@ mod tests {
                 .concat(),
             ),
             (Record::Wipe, 4, Vec::new()),
+            (
+                Record::Family {
+                    time_nanos: 3,
+                    key: key(&[("job", "j")]),
+                    mtype: 1,
+                    help: Some("h"),
+                    name: "m",
+                    lines: b"m{job=\"j\"} 1\n",
+                },
+                5,
+                [
+                    &[3, 0, 0, 0, 0, 0, 0, 0][..],
+                    &[1, 0, 0, 0],
+                    &[3, 0, 0, 0],
+                    b"job",
+                    &[1, 0, 0, 0],
+                    b"j",
+                    &[1],
+                    &[1, 1, 0, 0, 0],
+                    b"h",
+                    &[1, 0, 0, 0],
+                    b"m",
+                    b"m{job=\"j\"} 1\n",
+                ]
+                .concat(),
+            ),
+            (
+                Record::Family {
+                    time_nanos: 0,
+                    key: key(&[]),
+                    mtype: 0,
+                    help: None,
+                    name: "",
+                    lines: b"",
+                },
+                5,
+                [&[0; 8][..], &[0, 0, 0, 0], &[0], &[0], &[0, 0, 0, 0]].concat(),
+            ),
         ];
         for (record, kind, bytes) in cases {
             assert_eq!(payload(&record), (kind, bytes.clone()), "{record:?}");
@@ -401,6 +521,19 @@ mod tests {
                 DecodeError::Short("grouping key"),
             ),
             (3, &[0, 0, 0, 0, 1], DecodeError::Trailing(1)),
+            (5, &[0; 12], DecodeError::Short("type")),
+            (5, &[0; 13], DecodeError::Short("help")),
+            (
+                5,
+                &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+                DecodeError::Short("help"),
+            ),
+            (5, &[0; 14], DecodeError::Short("name")),
+            (
+                5,
+                &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0xff],
+                DecodeError::NotUtf8,
+            ),
             (4, b"xy", DecodeError::Trailing(2)),
         ];
         for (kind, bytes, want) in cases {
@@ -414,7 +547,7 @@ mod tests {
             (DecodeError::UnknownKind(9), "unknown record kind 9"),
             (DecodeError::UnknownFormat(3), "unknown body format 3"),
             (DecodeError::Short("time"), "record ends inside its time"),
-            (DecodeError::NotUtf8, "grouping label is not valid UTF-8"),
+            (DecodeError::NotUtf8, "a string is not valid UTF-8"),
             (
                 DecodeError::Trailing(2),
                 "2 unexpected bytes after the record",
