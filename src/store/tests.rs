@@ -779,15 +779,32 @@ fn merged_series_follow_the_series_order_whether_groups_interleave_or_not() {
             // A value drawn twice in one group is a duplicate: the push is refused, which is fine.
             let _ = s.push(&k, families(&body), true, t(1));
         }
-        let text = exposition(&mut s);
-        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("m{")).collect();
-        let mut sorted = lines.clone();
-        sorted.sort_by(|a, b| {
-            labels::series_order(
-                labels::SeriesLabels::Line(a.as_bytes()),
-                labels::SeriesLabels::Line(b.as_bytes()),
-            )
-        });
-        assert_eq!(lines, sorted, "round {round}");
+        let in_order = |text: &str, name: &str| {
+            let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(name)).collect();
+            let mut sorted = lines.clone();
+            sorted.sort_by(|a, b| {
+                labels::series_order(
+                    labels::SeriesLabels::Line(a.as_bytes()),
+                    labels::SeriesLabels::Line(b.as_bytes()),
+                )
+            });
+            assert_eq!(lines, sorted, "round {round}: {name}");
+        };
+        // The bookkeeping families' kept order follows groups that come and go.
+        for change in 0..3 {
+            let text = exposition(&mut s);
+            in_order(&text, "m{");
+            in_order(&text, "push_time_seconds{");
+            in_order(&text, "push_failure_time_seconds{");
+            let count = text.lines().filter(|l| l.starts_with("push_time_seconds{"));
+            assert_eq!(count.count(), s.group_count(), "round {round}");
+            let g = rng.next() % (groups + 2);
+            let k = key(&[("job", "j"), ("g", &g.to_string())]);
+            if change == 1 {
+                s.delete(&k);
+            } else {
+                let _ = s.push(&k, families("x 1\n"), false, t(2));
+            }
+        }
     }
 }
