@@ -5,6 +5,7 @@
 //! store updates both in the same call (`Store::insert_family` / `Store::remove_family`).
 
 use crate::model::MetricType;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
@@ -54,6 +55,9 @@ pub struct FamilyEntry {
     pub types: TypeCounts,
     /// The groups that store a family of this name.
     pub carriers: BTreeSet<GroupId>,
+    /// Set by a scrape: whether the carriers' series follow each other, and in which order
+    /// (positions among the carriers). Any family of this name added or removed clears it.
+    pub scrape_order: OnceCell<Option<Box<[u32]>>>,
 }
 
 /// Family name → the groups carrying it, ordered by name so a scrape walks it in output order.
@@ -69,6 +73,7 @@ impl FamilyIndex {
             None => self.entries.entry(name.into()).or_default(),
         };
         entry.types.add(t);
+        entry.scrape_order = OnceCell::new();
         let fresh = entry.carriers.insert(group);
         assert!(fresh, "a group carries a family name once");
     }
@@ -79,6 +84,7 @@ impl FamilyIndex {
             .get_mut(name)
             .expect("removed family is indexed");
         entry.types.remove(t);
+        entry.scrape_order = OnceCell::new();
         let present = entry.carriers.remove(&group);
         assert!(present, "removed family was carried by the group");
         if entry.carriers.is_empty() {

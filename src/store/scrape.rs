@@ -10,6 +10,7 @@ use super::{Rejection, Store, StoredFamily};
 use crate::escaping::Escaping;
 use crate::http::Chunk;
 use crate::model::{Family, MetricType};
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap};
 use std::rc::Rc;
@@ -177,19 +178,20 @@ impl Store {
         loop {
             let own_name = own_iter.peek().map(|&i| &*own[i].name);
             let stored_name = stored.peek().map(|(n, _)| *n);
-            let (name, own_index, carriers) = match (own_name, stored_name) {
+            let (name, own_index, entry) = match (own_name, stored_name) {
                 (None, None) => break,
                 (Some(o), Some(s)) if o == s => {
                     let (_, entry) = stored.next().expect("peeked");
-                    (o, own_iter.next(), Some(&entry.carriers))
+                    (o, own_iter.next(), Some(entry))
                 }
                 (Some(o), s) if s.is_none_or(|s| o < s) => (o, own_iter.next(), None),
                 (_, Some(s)) => {
                     let (_, entry) = stored.next().expect("peeked");
-                    (s, None, Some(&entry.carriers))
+                    (s, None, Some(entry))
                 }
                 (Some(_), None) => unreachable!("handled by the arm above"),
             };
+            let carriers = entry.map(|e| &e.carriers);
             let mut sources = Vec::new();
             if let Some(i) = own_index {
                 sources.push(Source {
@@ -251,7 +253,9 @@ impl Store {
                         .map(|s| s.fragment.piece(0, s.fragment.byte_len())),
                 );
             } else {
-                merge_series(&sources, &mut pieces);
+                // The stored families' order is kept until one of them changes.
+                let kept_order = entry.filter(|_| own_index.is_none());
+                merge_series(&sources, kept_order.map(|e| &e.scrape_order), &mut pieces);
             }
         }
         let header: Rc<[u8]> = header.into();
@@ -384,22 +388,35 @@ impl Eq for Head<'_> {}
 /// Appends the series of all sources in series order. Each source is already sorted, so one
 /// source is a single range and several are a k-way merge of runs; consecutive series of one
 /// source become one range.
-fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
-    let nonempty: Vec<&Source<'_>> = sources.iter().filter(|s| s.series.len() > 0).collect();
-    if let [only] = nonempty.as_slice() {
-        pieces.push(only.fragment.piece(0, only.fragment.byte_len()));
+fn merge_series(
+    sources: &[Source<'_>],
+    kept_order: Option<&OnceCell<Option<Box<[u32]>>>>,
+    pieces: &mut Vec<Piece>,
+) {
+    let positions: Vec<usize> = (0..sources.len())
+        .filter(|&i| sources[i].series.len() > 0)
+        .collect();
+    if let [only] = positions[..] {
+        let only = &sources[only].fragment;
+        pieces.push(only.piece(0, only.byte_len()));
         return;
     }
-    if let Some(order) = disjoint_order(&nonempty) {
-        for s in order {
-            pieces.push(
-                nonempty[s]
-                    .fragment
-                    .piece(0, nonempty[s].fragment.byte_len()),
-            );
+    let computed;
+    let order = match kept_order {
+        Some(kept) => kept.get_or_init(|| disjoint_order(sources, &positions)),
+        None => {
+            computed = disjoint_order(sources, &positions);
+            &computed
+        }
+    };
+    if let Some(order) = order {
+        for &i in order.iter() {
+            let fragment = &sources[i as usize].fragment;
+            pieces.push(fragment.piece(0, fragment.byte_len()));
         }
         return;
     }
+    let nonempty: Vec<&Source<'_>> = positions.iter().map(|&i| &sources[i]).collect();
     let mut heap: BinaryHeap<Head<'_>> = nonempty
         .iter()
         .enumerate()
@@ -454,14 +471,14 @@ fn merge_series(sources: &[Source<'_>], pieces: &mut Vec<Piece>) {
     }
 }
 
-/// The order of the sources when each one's series all come before the next one's: the
-/// common case, as groups differ in a grouping label, which costs a sort of the sources by
-/// their first series and a look at each one's last, not a merge. `None` if any two overlap.
-fn disjoint_order(sources: &[&Source<'_>]) -> Option<Vec<usize>> {
-    let mut firsts: Vec<Head<'_>> = sources
+/// The order of the sources (at `positions`, those with series) when each one's series all
+/// come before the next one's: the common case, as groups differ in a grouping label, which
+/// costs a sort of the sources by their first series and a look at each one's last, not a
+/// merge. `None` if any two overlap.
+fn disjoint_order(sources: &[Source<'_>], positions: &[usize]) -> Option<Box<[u32]>> {
+    let mut firsts: Vec<Head<'_>> = positions
         .iter()
-        .enumerate()
-        .map(|(i, s)| Head::new(s.series, i, 0))
+        .map(|&i| Head::new(sources[i].series, i, 0))
         .collect();
     // `Head` orders for a max-heap: the smallest series is the greatest head.
     firsts.sort_unstable_by(|a, b| b.cmp(a));
@@ -473,7 +490,7 @@ fn disjoint_order(sources: &[&Source<'_>]) -> Option<Vec<usize>> {
             return None;
         }
     }
-    Some(firsts.into_iter().map(|h| h.source).collect())
+    Some(firsts.into_iter().map(|h| h.source as u32).collect())
 }
 
 /// How many indexes at the start of `range` satisfy `pred`, which holds for a prefix of it.

@@ -791,7 +791,7 @@ fn merged_series_follow_the_series_order_whether_groups_interleave_or_not() {
             assert_eq!(lines, sorted, "round {round}: {name}");
         };
         // The bookkeeping families' kept order follows groups that come and go.
-        for change in 0..3 {
+        for change in 0..4 {
             let text = exposition(&mut s);
             in_order(&text, "m{");
             in_order(&text, "push_time_seconds{");
@@ -800,10 +800,14 @@ fn merged_series_follow_the_series_order_whether_groups_interleave_or_not() {
             assert_eq!(count.count(), s.group_count(), "round {round}");
             let g = rng.next() % (groups + 2);
             let k = key(&[("job", "j"), ("g", &g.to_string())]);
-            if change == 1 {
-                s.delete(&k);
-            } else {
-                let _ = s.push(&k, families("x 1\n"), false, t(2));
+            match change {
+                0 => drop(s.push(&k, families("x 1\n"), false, t(2))),
+                1 => drop(s.delete(&k)),
+                _ => {
+                    let v = rng.next() % 20;
+                    let body = format!("m{{{label}=\"{v}\",i=\"0\"}} 1\n");
+                    drop(s.push(&k, families(&body), true, t(2)));
+                }
             }
         }
     }
