@@ -51,7 +51,7 @@ impl<'a> SeriesLabels<'a> {
     /// Returns how many bytes it wrote, and whether that is the whole key.
     pub fn order_key(self, out: &mut [u8]) -> (usize, bool) {
         let mut key = KeyWriter { out, len: 0 };
-        let count = u16::try_from(self.len()).unwrap_or(u16::MAX);
+        let count = u32::try_from(self.len()).unwrap_or(u32::MAX);
         let whole = count.to_be_bytes().iter().all(|&b| key.put(b))
             && self.pairs().all(|(_, value)| {
                 value.unescaped().all(|b| match b {
