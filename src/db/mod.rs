@@ -585,6 +585,11 @@ fn grouping_key(pairs: &Pairs<'_>) -> Result<GroupingKey, &'static str> {
     if !names.contains(&"job") {
         return Err("there is no job label");
     }
+    // What a push URL's label names can be (UTF-8 ones included, with --push.enable-utf8-names):
+    // the consistency check would refuse the group's bookkeeping series otherwise.
+    if names.iter().any(|n| n.is_empty() || n.starts_with("__")) {
+        return Err("a label name is empty or reserved");
+    }
     Ok(GroupingKey::from_pairs(pairs.to_vec()))
 }
 
