@@ -312,9 +312,6 @@ pub struct Store {
     /// Set when an unchecked push stored something the check would have refused; a scrape then
     /// runs the full check until it passes again (spec §6.6b).
     maybe_inconsistent: bool,
-    /// Every group in the order of its bookkeeping series (one each, of the group's base
-    /// labels), which changes only when a group comes or goes; `None` until a scrape needs it.
-    bookkeeping_order: Option<Vec<GroupId>>,
 }
 
 impl Store {
@@ -329,7 +326,6 @@ impl Store {
             checked,
             own,
             maybe_inconsistent: false,
-            bookkeeping_order: None,
         }
     }
 
@@ -413,7 +409,6 @@ impl Store {
             self.unindex_family(id, stored);
         }
         self.free.push(id);
-        self.bookkeeping_order = None;
         true
     }
 
@@ -496,7 +491,6 @@ impl Store {
             }
         };
         self.by_key.insert(key.clone(), id);
-        self.bookkeeping_order = None;
         for name in [PUSH_TIME, PUSH_FAILURE_TIME] {
             let family = bookkeeping_family(name, base_labels(key), 0.0);
             let prepared = self.prepare(family, &mut Vec::new());

@@ -67,13 +67,6 @@ impl<'a> Series<'a> {
         }
     }
 
-    fn help(self) -> Option<&'a str> {
-        match self {
-            Series::Own(f) => f.help.as_deref(),
-            Series::Stored(s) => s.help.as_deref(),
-        }
-    }
-
     fn unit(self) -> Option<&'a str> {
         match self {
             Series::Own(f) => f.unit.as_deref(),
@@ -167,10 +160,6 @@ impl Store {
         let mut own_sorted: Vec<usize> = (0..own.len()).collect();
         own_sorted.sort_by(|&a, &b| own[a].name.cmp(&own[b].name));
 
-        if self.bookkeeping_order.is_none() {
-            self.bookkeeping_order = Some(self.groups_in_bookkeeping_order());
-        }
-        let bookkeeping_order = self.bookkeeping_order.as_deref().unwrap_or_default();
         let mut header = Vec::new();
         let mut pieces = Vec::new();
         let mut stored = self.families.iter().peekable();
@@ -200,13 +189,7 @@ impl Store {
                     header_name: name,
                 });
             }
-            // The bookkeeping families' order is kept: their series go out as they come.
-            let presorted = own_index.is_none() && super::is_bookkeeping(name);
-            let (ordered, carried) = match presorted {
-                true => (bookkeeping_order, None),
-                false => (&[][..], carriers),
-            };
-            for &g in ordered.iter().chain(carried.into_iter().flatten()) {
+            for &g in carriers.into_iter().flatten() {
                 let s = &self.group_by_id(g).families[name];
                 let (header_name, fragment) = s.rendering(format, escaping, &mut header);
                 sources.push(Source {
@@ -220,8 +203,6 @@ impl Store {
             }
             let (help, mtype) = match own_index {
                 Some(i) => (own[i].help.as_deref(), own[i].mtype),
-                // One text for every group.
-                None if presorted => (sources[0].series.help(), sources[0].series.mtype()),
                 None => (
                     carriers.and_then(|c| self.chosen_help(name, c)),
                     sources[0].series.mtype(),
@@ -246,17 +227,10 @@ impl Store {
                 }
             }
             pieces.push(Piece::Own(start, header.len()));
-            if presorted {
-                pieces.extend(
-                    sources
-                        .iter()
-                        .map(|s| s.fragment.piece(0, s.fragment.byte_len())),
-                );
-            } else {
-                // The stored families' order is kept until one of them changes.
-                let kept_order = entry.filter(|_| own_index.is_none());
-                merge_series(&sources, kept_order.map(|e| &e.scrape_order), &mut pieces);
-            }
+            // The stored families' order is kept until one of them is added or removed (the
+            // bookkeeping families' until a group comes or goes: their values change in place).
+            let kept_order = entry.filter(|_| own_index.is_none());
+            merge_series(&sources, kept_order.map(|e| &e.scrape_order), &mut pieces);
         }
         let header: Rc<[u8]> = header.into();
         let chunks = pieces
@@ -271,27 +245,6 @@ impl Store {
             })
             .collect();
         Ok(Scrape { chunks })
-    }
-
-    /// Every group, ordered as a merge orders their bookkeeping series: by the series' order
-    /// key, then labels, then group number (the merge's order of sources).
-    fn groups_in_bookkeeping_order(&self) -> Vec<GroupId> {
-        let labels = |g: GroupId| self.group_by_id(g).families[super::PUSH_TIME].series_labels(0);
-        let mut keyed: Vec<([u8; KEY_BYTES], u8, GroupId)> = self
-            .by_key
-            .values()
-            .map(|&g| {
-                let mut key = [0; KEY_BYTES];
-                let (len, _) = labels(g).order_key(&mut key);
-                (key, len as u8, g)
-            })
-            .collect();
-        keyed.sort_unstable_by(|a, b| {
-            (a.0[..usize::from(a.1)].cmp(&b.0[..usize::from(b.1)]))
-                .then_with(|| series_order(labels(a.2), labels(b.2)))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        keyed.into_iter().map(|(_, _, g)| g).collect()
     }
 
     /// Spec §17 R4: the HELP of the group with the smallest grouping key that has a non-empty
